@@ -1,0 +1,166 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The decision table: what moving a VM off its host takes.
+
+One pure function, :func:`decide`, shared by every command. It reads only
+the facts it is given (no API calls), so it can be read against the howto
+and tested on its own.
+"""
+
+import dataclasses
+import typing
+
+LIVE_MIGRATE = 'live-migrate'
+COLD_MIGRATE = 'cold-migrate'
+CONFIRM_THEN_LIVE_MIGRATE = 'confirm-resize+live-migrate'
+CONFIRM_THEN_COLD_MIGRATE = 'confirm-resize+cold-migrate'
+RESET_THEN_LIVE_MIGRATE = 'reset-state+live-migrate'
+RESET_THEN_COLD_MIGRATE = 'reset-state+cold-migrate'
+EVACUATE = 'evacuate'
+OFFLOAD = 'offload'
+WAIT = 'wait'
+SKIP = 'skip'
+
+ACTIONS = (
+    LIVE_MIGRATE, COLD_MIGRATE,
+    CONFIRM_THEN_LIVE_MIGRATE, CONFIRM_THEN_COLD_MIGRATE,
+    RESET_THEN_LIVE_MIGRATE, RESET_THEN_COLD_MIGRATE,
+    EVACUATE, OFFLOAD, WAIT, SKIP,
+)
+
+# Nova's power_state codes (nova/compute/power_state.py).
+POWER_STATE_NAMES = {
+    0: 'NOSTATE',
+    1: 'Running',
+    3: 'Paused',
+    4: 'Shutdown',
+    6: 'Crashed',
+    7: 'Suspended',
+}
+RUNNING = 1
+
+# API statuses that mean Nova is already doing something with the VM, even
+# when the task state has been cleared by a racing update.
+BUSY_STATUSES = frozenset((
+    'BUILD', 'MIGRATING', 'RESIZE', 'REVERT_RESIZE', 'REBUILD', 'REBOOT',
+    'HARD_REBOOT', 'PASSWORD',
+))
+
+# What nova's evacuate accepts (compute/api.py: ACTIVE, STOPPED, ERROR).
+EVACUABLE_STATUSES = frozenset(('ACTIVE', 'SHUTOFF', 'ERROR'))
+
+# What the operator has to do before a VM in these statuses can move.
+BLOCKING_STATUSES = {
+    'SUSPENDED': 'suspended: it must be resumed before it can move',
+    'RESCUE': 'in rescue mode: it must be unrescued before it can move',
+    'SOFT_DELETED': 'soft-deleted: restore or force-delete it',
+    'SHELVED_OFFLOADED': 'shelved and offloaded: it has no host',
+    'UNKNOWN': 'in an unknown state: its host does not report it',
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ServerFacts:
+    """What Nova reports about one VM, as far as the table needs it."""
+
+    status: str
+    task_state: str | None = None
+    power_state: int | None = None
+    project_id: str | None = None
+    user_id: str | None = None
+    fault: str | None = None
+    # A description of the migration that put an ERROR VM in ERROR, or None
+    # when its last move (if any) did not fail.
+    failed_migration: str | None = None
+
+    @property
+    def is_running(self):
+        return self.power_state == RUNNING
+
+    @property
+    def owner(self):
+        return 'owner: project %s, user %s' % (
+            self.project_id or '-', self.user_id or '-')
+
+
+@dataclasses.dataclass(frozen=True)
+class HostFacts:
+    """The state of the nova-compute service the VM runs on."""
+
+    is_up: bool = True
+    forced_down: bool = False
+
+
+class Decision(typing.NamedTuple):
+    action: str
+    reason: str = ''
+
+
+def decide(server, host, allow_evacuate=False):
+    """Return the :class:`Decision` for one VM on one host.
+
+    :param server: :class:`ServerFacts` of the VM.
+    :param host: :class:`HostFacts` of its nova-compute service.
+    :param allow_evacuate: the operator confirmed that a host whose service
+        is down but not forced down is fenced (``--evacuate``).
+    """
+    if not host.is_up:
+        return _decide_on_dead_host(server, host, allow_evacuate)
+
+    status = server.status
+    if server.task_state or status in BUSY_STATUSES:
+        return Decision(WAIT, 'task in progress: %s' % (
+            server.task_state or status.lower()))
+    if status == 'ACTIVE':
+        return Decision(LIVE_MIGRATE)
+    if status == 'PAUSED':
+        # The howto predates Nova allowing this; the VM stays paused.
+        return Decision(LIVE_MIGRATE, 'paused: moved live, stays paused')
+    if status == 'SHUTOFF':
+        return Decision(COLD_MIGRATE)
+    if status == 'VERIFY_RESIZE':
+        if server.is_running:
+            return Decision(CONFIRM_THEN_LIVE_MIGRATE,
+                            'a resize awaits confirmation')
+        return Decision(CONFIRM_THEN_COLD_MIGRATE,
+                        'a resize awaits confirmation')
+    if status == 'SHELVED':
+        return Decision(OFFLOAD, 'shelved: offloading frees the host')
+    if status == 'ERROR':
+        if server.failed_migration:
+            action = (RESET_THEN_LIVE_MIGRATE if server.is_running
+                      else RESET_THEN_COLD_MIGRATE)
+            return Decision(action, server.failed_migration)
+        return Decision(SKIP, 'error: %s; %s' % (
+            server.fault or 'no fault recorded', server.owner))
+    why = BLOCKING_STATUSES.get(
+        status, 'status %s cannot be migrated' % status)
+    return Decision(SKIP, '%s; %s' % (why, server.owner))
+
+
+def _decide_on_dead_host(server, host, allow_evacuate):
+    if not (host.forced_down or allow_evacuate):
+        return Decision(SKIP, (
+            'nova-compute on the host is down but not forced down: fence '
+            'the host and force its service down (or use --evacuate on the '
+            'commands that act)'))
+    if server.task_state:
+        return Decision(SKIP, (
+            'task %s cannot finish on a down host: reset the state of the '
+            'VM, then evacuate it; %s' % (server.task_state, server.owner)))
+    if server.status not in EVACUABLE_STATUSES:
+        return Decision(SKIP, 'status %s cannot be evacuated; %s' % (
+            server.status, server.owner))
+    if host.forced_down:
+        return Decision(EVACUATE, 'host is down and forced down')
+    return Decision(EVACUATE, 'host is down; evacuation confirmed')

@@ -1,0 +1,114 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Compute hosts and how an operator's host name resolves to one.
+
+The rules: an exact nova-compute service host or hypervisor hostname wins;
+otherwise a name without dots matches when it is the first label of exactly
+one host (``cld-nl-01`` finds ``cld-nl-01.pd.infn.it``). There is never any
+substring or prefix matching: a wrong name must not drain the wrong node.
+"""
+
+import dataclasses
+import difflib
+
+from osc_lib import exceptions
+
+from migrationhelper.i18n import _
+
+
+class HostNotFound(exceptions.CommandError):
+    pass
+
+
+class AmbiguousHost(exceptions.CommandError):
+    pass
+
+
+@dataclasses.dataclass(frozen=True)
+class ComputeHost:
+    """A nova-compute service and the hypervisors (nodes) it runs."""
+
+    host: str
+    hypervisor_hostnames: tuple = ()
+    service_id: str | None = None
+    status: str = 'enabled'
+    state: str = 'up'
+    forced_down: bool = False
+    disabled_reason: str | None = None
+    hypervisor_type: str | None = None
+    hypervisor_version: int | None = None
+
+    @property
+    def names(self):
+        return (self.host,) + tuple(
+            n for n in self.hypervisor_hostnames if n != self.host)
+
+    @property
+    def is_up(self):
+        return self.state == 'up'
+
+
+def _first_label(name):
+    return name.split('.', 1)[0]
+
+
+def resolve(name, hosts):
+    """Return the :class:`ComputeHost` of ``hosts`` that ``name`` means.
+
+    :raises HostNotFound: no host has that name; the message suggests close
+        names.
+    :raises AmbiguousHost: the short name is the first label of several
+        hosts; the message lists them.
+    """
+    hosts = list(hosts)
+    exact = [h for h in hosts if name in h.names]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise AmbiguousHost(_('Host name %(name)s is ambiguous: it names '
+                              '%(hosts)s.') % {
+            'name': name, 'hosts': ', '.join(sorted(h.host for h in exact))})
+    if '.' not in name:
+        short = [h for h in hosts
+                 if any(_first_label(n) == name for n in h.names)]
+        if len(short) == 1:
+            return short[0]
+        if short:
+            raise AmbiguousHost(_(
+                'Host name %(name)s is ambiguous: it is the short name of '
+                '%(hosts)s. Use the full name.') % {
+                'name': name,
+                'hosts': ', '.join(sorted(h.host for h in short))})
+    raise HostNotFound(_unknown_host_message(name, hosts))
+
+
+def _unknown_host_message(name, hosts):
+    message = _('No compute host named %s.') % name
+    suggestions = _close_hosts(name, hosts)
+    if suggestions:
+        message += ' ' + _('Did you mean: %s?') % ', '.join(suggestions)
+    return message
+
+
+def _close_hosts(name, hosts):
+    """Hosts an operator may have meant, for the error message only."""
+    wanted = name.lower()
+    close = set()
+    for host in hosts:
+        for candidate in host.names:
+            lowered = candidate.lower()
+            if (lowered.startswith(wanted) or
+                    difflib.get_close_matches(
+                        wanted, [lowered, _first_label(lowered)], n=1)):
+                close.add(host.host)
+    return sorted(close)

@@ -1,0 +1,139 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The decision table, row by row, without a cloud."""
+
+import testtools
+
+from migrationhelper import decision as d
+
+UP = d.HostFacts(is_up=True)
+DEAD_FENCED = d.HostFacts(is_up=False, forced_down=True)
+DEAD_UNFENCED = d.HostFacts(is_up=False, forced_down=False)
+OWNER = dict(project_id='proj-a', user_id='alice')
+
+
+def facts(status, **kwargs):
+    values = dict(OWNER, power_state=d.RUNNING)
+    values.update(kwargs)
+    return d.ServerFacts(status=status, **values)
+
+
+class TestDecideOnLiveHost(testtools.TestCase):
+
+    def test_active_is_live_migrated(self):
+        self.assertEqual(d.Decision(d.LIVE_MIGRATE, ''),
+                         d.decide(facts('ACTIVE'), UP))
+
+    def test_paused_is_live_migrated_and_stays_paused(self):
+        result = d.decide(facts('PAUSED', power_state=3), UP)
+        self.assertEqual(d.LIVE_MIGRATE, result.action)
+        self.assertIn('stays paused', result.reason)
+
+    def test_shutoff_is_cold_migrated(self):
+        self.assertEqual(
+            d.Decision(d.COLD_MIGRATE, ''),
+            d.decide(facts('SHUTOFF', power_state=4), UP))
+
+    def test_verify_resize_running_is_confirmed_then_live_migrated(self):
+        self.assertEqual(d.CONFIRM_THEN_LIVE_MIGRATE,
+                         d.decide(facts('VERIFY_RESIZE'), UP).action)
+
+    def test_verify_resize_stopped_is_confirmed_then_cold_migrated(self):
+        self.assertEqual(
+            d.CONFIRM_THEN_COLD_MIGRATE,
+            d.decide(facts('VERIFY_RESIZE', power_state=4), UP).action)
+
+    def test_error_after_failed_migration_is_reset_then_moved(self):
+        why = 'migration 42 from cld-nl-01 ended error'
+        self.assertEqual(
+            d.Decision(d.RESET_THEN_LIVE_MIGRATE, why),
+            d.decide(facts('ERROR', failed_migration=why), UP))
+        self.assertEqual(
+            d.Decision(d.RESET_THEN_COLD_MIGRATE, why),
+            d.decide(facts('ERROR', power_state=4, failed_migration=why),
+                     UP))
+
+    def test_other_error_is_skipped_with_fault_and_owner(self):
+        result = d.decide(facts('ERROR', fault='disk on fire'), UP)
+        self.assertEqual(d.SKIP, result.action)
+        self.assertIn('disk on fire', result.reason)
+        self.assertIn('proj-a', result.reason)
+        self.assertIn('alice', result.reason)
+
+    def test_error_without_fault_says_so(self):
+        result = d.decide(facts('ERROR'), UP)
+        self.assertEqual(d.SKIP, result.action)
+        self.assertIn('no fault recorded', result.reason)
+
+    def test_task_in_progress_is_waited_for(self):
+        for status, task in (('ACTIVE', 'migrating'),
+                             ('MIGRATING', 'migrating'),
+                             ('BUILD', 'spawning'),
+                             ('RESIZE', 'resize_migrating'),
+                             ('SHUTOFF', 'powering-on')):
+            result = d.decide(facts(status, task_state=task), UP)
+            self.assertEqual(d.Decision(d.WAIT, 'task in progress: ' + task),
+                             result, status)
+
+    def test_busy_status_without_task_state_is_waited_for(self):
+        self.assertEqual(d.WAIT, d.decide(facts('MIGRATING'), UP).action)
+
+    def test_suspended_and_rescued_are_skipped_naming_the_owner(self):
+        for status, hint in (('SUSPENDED', 'resumed'),
+                             ('RESCUE', 'unrescued')):
+            result = d.decide(facts(status), UP)
+            self.assertEqual(d.SKIP, result.action)
+            self.assertIn(hint, result.reason)
+            self.assertIn('owner: project proj-a, user alice', result.reason)
+
+    def test_shelved_is_offloaded(self):
+        self.assertEqual(d.OFFLOAD,
+                         d.decide(facts('SHELVED', power_state=4), UP).action)
+
+    def test_unknown_status_is_skipped(self):
+        result = d.decide(facts('SOMETHING_NEW'), UP)
+        self.assertEqual(d.SKIP, result.action)
+        self.assertIn('SOMETHING_NEW', result.reason)
+
+    def test_every_action_is_listed(self):
+        self.assertEqual(10, len(set(d.ACTIONS)))
+
+
+class TestDecideOnDeadHost(testtools.TestCase):
+
+    def test_forced_down_host_is_evacuated(self):
+        for status in ('ACTIVE', 'SHUTOFF', 'ERROR'):
+            result = d.decide(facts(status), DEAD_FENCED)
+            self.assertEqual(d.EVACUATE, result.action, status)
+
+    def test_down_not_forced_down_is_skipped_asking_for_fencing(self):
+        result = d.decide(facts('ACTIVE'), DEAD_UNFENCED)
+        self.assertEqual(d.SKIP, result.action)
+        self.assertIn('not forced down', result.reason)
+        self.assertIn('--evacuate', result.reason)
+
+    def test_down_not_forced_down_is_evacuated_when_confirmed(self):
+        result = d.decide(facts('ACTIVE'), DEAD_UNFENCED, allow_evacuate=True)
+        self.assertEqual(d.EVACUATE, result.action)
+
+    def test_status_nova_cannot_evacuate_is_skipped(self):
+        for status in ('PAUSED', 'SUSPENDED', 'SHELVED', 'VERIFY_RESIZE'):
+            result = d.decide(facts(status), DEAD_FENCED)
+            self.assertEqual(d.SKIP, result.action, status)
+            self.assertIn('cannot be evacuated', result.reason)
+
+    def test_task_on_dead_host_is_skipped(self):
+        result = d.decide(facts('ACTIVE', task_state='migrating'),
+                          DEAD_FENCED)
+        self.assertEqual(d.SKIP, result.action)
+        self.assertIn('migrating', result.reason)
