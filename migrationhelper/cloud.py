@@ -1,0 +1,194 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What Nova and Placement report, read through the SDK proxies.
+
+Plain functions over an SDK compute (and placement) proxy: no cliff here.
+Listings are made once per host, never once per VM, except for the few
+ERROR VMs whose instance actions must be read to know why they failed.
+"""
+
+from openstack import exceptions as sdk_exceptions
+from openstack import utils as sdk_utils
+from osc_lib import exceptions
+
+from migrationhelper import decision
+from migrationhelper import hosts
+from migrationhelper.i18n import _
+
+# 2.65 (Rocky) lets a queued live migration be aborted; everything else we
+# use (embedded flavors 2.47, service UUIDs 2.53, cold migration to a host
+# 2.56, migration UUIDs 2.59) is older.
+REQUIRED_COMPUTE_MICROVERSION = '2.65'
+
+# From 2.88 on, every detailed hypervisor costs Nova an RPC call to its
+# compute for the uptime, which we never show; a dead compute can make it
+# hang. 2.87 has the same fields without that call.
+HYPERVISOR_LIST_MICROVERSION = '2.87'
+
+# Migration statuses after which nothing more happens to the move.
+FINAL_MIGRATION_STATUSES = frozenset((
+    'completed', 'confirmed', 'reverted', 'done', 'error', 'failed',
+    'cancelled',
+))
+FAILED_MIGRATION_STATUSES = frozenset(('error', 'failed'))
+
+# Instance actions (nova/compute/instance_actions.py) that move a VM.
+MOVE_ACTIONS = frozenset((
+    'migrate', 'live-migration', 'resize', 'evacuate', 'confirmResize',
+))
+
+PLACEMENT_RESOURCES = ('VCPU', 'MEMORY_MB', 'DISK_GB')
+
+
+def check_compute_api(compute):
+    """Fail early, and clearly, on a compute API that is too old."""
+    if not sdk_utils.supports_microversion(
+            compute, REQUIRED_COMPUTE_MICROVERSION):
+        endpoint = compute.get_endpoint_data()
+        raise exceptions.CommandError(_(
+            'The compute API supports microversions up to %(max)s; '
+            'migrationhelper needs %(needed)s or later (Nova Rocky).') % {
+            'max': getattr(endpoint, 'max_microversion', None) and
+            '%d.%d' % endpoint.max_microversion or 'unknown',
+            'needed': REQUIRED_COMPUTE_MICROVERSION})
+
+
+def list_compute_hosts(compute):
+    """Every nova-compute service with its hypervisors, as ComputeHosts."""
+    try:
+        services = list(compute.services(binary='nova-compute'))
+        hypervisors = list(compute.hypervisors(
+            details=True, microversion=HYPERVISOR_LIST_MICROVERSION))
+    except sdk_exceptions.ForbiddenException:
+        raise exceptions.CommandError(_(
+            'Listing compute services was refused: migrationhelper needs '
+            'credentials with the admin role.'))
+    by_host = {}
+    for hypervisor in hypervisors:
+        service_host = (hypervisor.service_details or {}).get('host')
+        by_host.setdefault(service_host, []).append(hypervisor)
+    result = []
+    for service in services:
+        nodes = by_host.get(service.host, [])
+        first = nodes[0] if nodes else None
+        result.append(hosts.ComputeHost(
+            host=service.host,
+            hypervisor_hostnames=tuple(n.name for n in nodes),
+            service_id=service.id,
+            status=service.status,
+            state=service.state,
+            forced_down=bool(service.is_forced_down),
+            disabled_reason=service.disabled_reason,
+            hypervisor_type=first and first.hypervisor_type,
+            hypervisor_version=first and first.hypervisor_version,
+        ))
+    return result
+
+
+def find_compute_host(compute, name):
+    """Resolve an operator's host name against the cloud's hosts."""
+    return hosts.resolve(name, list_compute_hosts(compute))
+
+
+def list_host_servers(compute, host):
+    """Every server on ``host``, all projects, with embedded flavors."""
+    return list(compute.servers(
+        details=True, all_projects=True, compute_host=host.host))
+
+
+def list_host_migrations(compute, host):
+    """Migrations from or to ``host`` (nova matches source or dest)."""
+    return list(compute.migrations(host=host.host))
+
+
+def latest_migrations(migrations):
+    """Map server ID to its newest migration record."""
+    latest = {}
+    for migration in migrations:
+        current = latest.get(migration.server_id)
+        if current is None or (migration.created_at or '') > (
+                current.created_at or ''):
+            latest[migration.server_id] = migration
+    return latest
+
+
+def migrations_in_progress(migrations):
+    return [m for m in migrations
+            if m.status not in FINAL_MIGRATION_STATUSES]
+
+
+def server_facts(compute, server, latest_migration=None):
+    """The :class:`decision.ServerFacts` of one server."""
+    failed = None
+    if server.status == 'ERROR':
+        failed = _failed_move(compute, server, latest_migration)
+    return decision.ServerFacts(
+        status=server.status,
+        task_state=server.task_state,
+        power_state=server.power_state,
+        project_id=server.project_id,
+        user_id=server.user_id,
+        fault=(server.fault or {}).get('message'),
+        failed_migration=failed,
+    )
+
+
+def host_facts(host):
+    return decision.HostFacts(is_up=host.is_up, forced_down=host.forced_down)
+
+
+def _failed_move(compute, server, latest_migration):
+    """Why an ERROR server is in ERROR, if a move put it there."""
+    if (latest_migration is not None and
+            latest_migration.status in FAILED_MIGRATION_STATUSES):
+        return _('%(type)s %(uuid)s from %(source)s ended %(status)s') % {
+            'type': latest_migration.migration_type or 'migration',
+            'uuid': latest_migration.id,
+            'source': latest_migration.source_compute,
+            'status': latest_migration.status}
+    actions = list(compute.server_actions(server.id))
+    if not actions:
+        return None
+    latest = max(actions, key=lambda a: a.start_time or '')
+    if latest.action not in MOVE_ACTIONS:
+        return None
+    detail = compute.get_server_action(latest.request_id, server.id)
+    failed_events = [e for e in (detail.events or [])
+                     if (e.result or '').lower() == 'error']
+    if not failed_events:
+        return None
+    return _('%(action)s failed in %(event)s') % {
+        'action': latest.action, 'event': failed_events[0].event}
+
+
+def host_resources(placement, host):
+    """Used and usable VCPU, MEMORY_MB and DISK_GB of a host's providers.
+
+    Capacity is (total - reserved) * allocation_ratio, the way placement
+    itself decides whether an allocation fits.
+    """
+    totals = {rc: {'used': 0, 'capacity': 0} for rc in PLACEMENT_RESOURCES}
+    for name in host.hypervisor_hostnames:
+        for provider in placement.resource_providers(name=name):
+            inventories = placement.resource_provider_inventories(provider)
+            for inventory in inventories:
+                rc = inventory.resource_class
+                if rc in totals:
+                    totals[rc]['capacity'] += int(
+                        (inventory.total - inventory.reserved) *
+                        inventory.allocation_ratio)
+            usages = placement.fetch_resource_provider_usages(provider)
+            for rc, used in (usages.usages or {}).items():
+                if rc in totals:
+                    totals[rc]['used'] += used
+    return totals
