@@ -1,0 +1,379 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A real Nova control plane with fake hypervisors, driven by `openstack`.
+
+Nova's own functional-test machinery runs the compute API, conductor,
+scheduler, placement and one nova-compute per host in this process, on the
+fake virt driver. Tests run the real ``openstack`` command line against it
+(in-process, through wsgi-intercept) and check what Nova reports afterwards
+through Nova's own test client, not through our code.
+
+See ../shared/nova-test-cloud.md for why each piece below is needed.
+"""
+
+import contextlib
+import io
+import json
+import os
+import sys
+import threading
+import time
+from unittest import mock
+
+import fixtures
+from nova.api import auth as nova_auth
+from nova import context as nova_context
+from nova import objects
+from nova.servicegroup.drivers import db as servicegroup_db
+from nova import test
+from nova.tests import fixtures as nova_fixtures
+from nova.tests.functional.api import client as api_client
+from nova.tests.functional import fixtures as func_fixtures
+from nova.tests.functional import integrated_helpers
+from nova.virt import fake
+import openstack.proxy
+from openstack import service_description
+from openstackclient import shell
+from osc_lib import clientmanager as osc_clientmanager
+import yaml
+
+# Nova's test base stubs these in every setUp for its own use; our client
+# needs the real ones back once nova's services are up.
+_REAL_GET_ENDPOINT = openstack.proxy.Proxy.get_endpoint
+_REAL_MAKE_PROXY = service_description.ServiceDescription._make_proxy
+
+HOSTS = (
+    'cld-nl-01.pd.infn.it',
+    'cld-nl-02.pd.infn.it',
+    'cld-nl-03.pd.infn.it',
+)
+PROJECT_A = nova_fixtures.PROJECT_ID
+PROJECT_B = 'b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0'
+IMAGE_ID = '155d900f-4e14-4e4c-a73d-069cbf4541e6'  # GlanceFixture's image
+FLAVOR_ID = '1'  # m1.tiny: 1 vCPU, 512 MB, 1 GB
+ADMIN_CLOUD = 'mh-admin'
+MEMBER_CLOUD = 'mh-member'
+# Placement's no-auth middleware treats the token "admin" as an admin.
+ADMIN_TOKEN = 'admin'
+MEMBER_TOKEN = 'member-token'
+TOKENS = {
+    ADMIN_TOKEN: ('cloud-admin', PROJECT_A, ['reader', 'member', 'admin']),
+    MEMBER_TOKEN: ('alice', PROJECT_B, ['reader', 'member']),
+}
+
+
+def _forget_cached_clients():
+    """Drop the API clients an earlier in-process run cached.
+
+    osc-lib caches each plugin's client on a descriptor of the ClientManager
+    class, so it outlives the shell that made it: harmless in a real
+    one-shot ``openstack`` process, wrong when one test process runs many
+    command lines against many clouds and credentials.
+    """
+    for value in vars(osc_clientmanager.ClientManager).values():
+        if isinstance(value, osc_clientmanager.ClientCache):
+            value._handle = None
+
+
+class Result:
+    """What one `openstack` command line did."""
+
+    def __init__(self, argv, exit_code, stdout, stderr):
+        self.argv = argv
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def json(self):
+        return json.loads(self.stdout)
+
+    def __repr__(self):
+        return 'openstack %s -> %s\nstdout:\n%s\nstderr:\n%s' % (
+            ' '.join(self.argv), self.exit_code, self.stdout, self.stderr)
+
+
+class NovaCloudTestCase(test.TestCase,
+                        integrated_helpers.PlacementInstanceHelperMixin):
+    """Three compute hosts with fully qualified names, two projects."""
+
+    compute_driver = 'fake.MediumFakeDriver'
+    hosts = HOSTS
+    # Hosts whose hypervisor (node) is known under another name.
+    hypervisor_hostnames = {}
+    REQUIRES_LOCKING = True
+
+    def setUp(self):
+        self.flags(compute_driver=self.compute_driver)
+        super().setUp()
+        self.flags(api_paste_config=os.path.join(
+            sys.prefix, 'etc', 'nova', 'api-paste.ini'), group='wsgi')
+        self.flags(instances=-1, cores=-1, ram=-1, group='quota')
+        # Keep shelved servers on their host so drains meet them there.
+        self.flags(shelved_offload_time=-1)
+
+        self.useFixture(nova_fixtures.RealPolicyFixture())
+        self.neutron = self.useFixture(nova_fixtures.NeutronFixture(self))
+        self.glance = self.useFixture(nova_fixtures.GlanceFixture(self))
+        self.useFixture(nova_fixtures.CinderFixture(self))
+        self.placement_fixture = self.useFixture(
+            func_fixtures.PlacementFixture())
+        self.placement = self.placement_fixture.api
+        self.useFixture(nova_fixtures.AllServicesCurrent())
+        self.notifier = self.useFixture(
+            nova_fixtures.NotificationFixture(self))
+
+        self.api_fixture = self.useFixture(
+            nova_fixtures.OSAPIFixture(api_version='v2.1'))
+        self.admin_api = self.api_fixture.admin_api
+        self.admin_api.microversion = 'latest'
+        self.api = self.admin_api
+        # An admin of the second project: servers it creates belong to
+        # project B and user alice.
+        self.project_b_api = api_client.TestOpenStackClient(
+            'alice', self.api_fixture.base_url, project_id=PROJECT_B,
+            roles=['reader', 'member', 'admin'])
+        self.project_b_api.microversion = 'latest'
+
+        self.start_service('conductor')
+        self.start_service('scheduler')
+        for host in self.hosts:
+            self._start_compute_node(host)
+
+        self.down_hosts = set()
+        self._stub_service_group()
+        self._map_tokens_to_contexts()
+        self._restore_real_sdk()
+        self._write_clouds_yaml()
+
+    # -- the cloud's plumbing ------------------------------------------------
+
+    def _start_compute_node(self, host):
+        node = self.hypervisor_hostnames.get(host)
+        if node is None:
+            return self._start_compute(host)
+        real_init_host = fake.FakeDriver.init_host
+
+        def init_host(driver, host):
+            real_init_host(driver, host)
+            driver._set_nodes([node])
+        with mock.patch.object(fake.FakeDriver, 'init_host', init_host):
+            return self._start_compute(host)
+
+    def _stub_service_group(self):
+        """Let a test declare a host's nova-compute down (missed reports)."""
+        real_is_up = servicegroup_db.DbDriver.is_up
+        down_hosts = self.down_hosts
+
+        def is_up(driver, service_ref):
+            if service_ref['host'] in down_hosts:
+                return False
+            return real_is_up(driver, service_ref)
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.servicegroup.drivers.db.DbDriver.is_up', is_up))
+
+    def _map_tokens_to_contexts(self):
+        """OSC's admin_token sends only X-Auth-Token: map it to a user."""
+        header_context = nova_auth.NovaKeystoneContext._create_context
+
+        def create_context(env, **kwargs):
+            token = env.get('HTTP_X_AUTH_TOKEN')
+            if 'HTTP_X_AUTH_USER' not in env and token in TOKENS:
+                user, project, roles = TOKENS[token]
+                return nova_context.RequestContext(
+                    user, project, is_admin='admin' in roles, roles=roles,
+                    **kwargs)
+            return header_context(env, **kwargs)
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.api.auth.NovaKeystoneContext._create_context',
+            create_context))
+
+    def _restore_real_sdk(self):
+        self.useFixture(fixtures.MonkeyPatch(
+            'openstack.proxy.Proxy.get_endpoint', _REAL_GET_ENDPOINT))
+        self.useFixture(fixtures.MonkeyPatch(
+            'openstack.service_description.ServiceDescription._make_proxy',
+            _REAL_MAKE_PROXY))
+
+    def _write_clouds_yaml(self):
+        compute_url = self.api_fixture.base_url.rstrip('/') + '/'
+        # Without the trailing slash the SDK falls back to a generic proxy.
+        placement_url = self.placement_fixture.endpoint.rstrip('/') + '/'
+
+        def cloud(token):
+            return {
+                'auth_type': 'admin_token',
+                'auth': {'endpoint': compute_url, 'token': token},
+                'compute_endpoint_override': compute_url,
+                'placement_endpoint_override': placement_url,
+            }
+        config = {'clouds': {ADMIN_CLOUD: cloud(ADMIN_TOKEN),
+                             MEMBER_CLOUD: cloud(MEMBER_TOKEN)}}
+        path = os.path.join(
+            self.useFixture(fixtures.TempDir()).path, 'clouds.yaml')
+        with open(path, 'w') as f:
+            yaml.safe_dump(config, f)
+        kept = ('OS_DEBUG', 'OS_LOG_CAPTURE', 'OS_STDOUT_CAPTURE',
+                'OS_STDERR_CAPTURE', 'OS_TEST_TIMEOUT')
+        for name in [k for k in os.environ
+                     if k.startswith('OS_') and k not in kept]:
+            self.useFixture(fixtures.EnvironmentVariable(name))
+        self.useFixture(fixtures.EnvironmentVariable(
+            'OS_CLIENT_CONFIG_FILE', path))
+        # No user-level clouds.yaml or cache may leak in.
+        self.useFixture(fixtures.EnvironmentVariable(
+            'HOME', self.useFixture(fixtures.TempDir()).path))
+
+    # -- running the CLI -----------------------------------------------------
+
+    def openstack(self, *argv, cloud=ADMIN_CLOUD):
+        """Run ``openstack --os-cloud <cloud> *argv`` in this process."""
+        argv = ['--os-cloud', cloud] + list(argv)
+        _forget_cached_clients()
+        stdout, stderr = io.StringIO(), io.StringIO()
+        with mock.patch.object(sys, 'stdout', stdout), \
+                mock.patch.object(sys, 'stderr', stderr):
+            try:
+                exit_code = shell.main(argv)
+            except SystemExit as e:
+                exit_code = e.code
+        return Result(argv, exit_code, stdout.getvalue(), stderr.getvalue())
+
+    def openstack_json(self, *argv, cloud=ADMIN_CLOUD):
+        result = self.openstack(*argv, '-f', 'json', cloud=cloud)
+        self.assertEqual(0, result.exit_code, result)
+        return result.json()
+
+    # -- building VMs in every state -----------------------------------------
+
+    def _create_server_on(self, name, host, api=None, wait='ACTIVE'):
+        api = api or self.admin_api
+        server = api.post_server({'server': {
+            'name': name, 'imageRef': IMAGE_ID, 'flavorRef': FLAVOR_ID,
+            'networks': 'none', 'host': host}})
+        if wait:
+            server = self._wait_for_state_change(server, wait)
+        return server
+
+    def _server_action(self, server, action, expected_status, body=None):
+        self.admin_api.post_server_action(server['id'], {action: body})
+        return self._wait_for_state_change(server, expected_status)
+
+    def create_active(self, name, host, api=None):
+        return self._create_server_on(name, host, api)
+
+    def create_shutoff(self, name, host, api=None):
+        return self._server_action(
+            self._create_server_on(name, host, api), 'os-stop', 'SHUTOFF')
+
+    def create_paused(self, name, host, api=None):
+        return self._server_action(
+            self._create_server_on(name, host, api), 'pause', 'PAUSED')
+
+    def create_suspended(self, name, host, api=None):
+        return self._server_action(
+            self._create_server_on(name, host, api), 'suspend', 'SUSPENDED')
+
+    def create_rescued(self, name, host, api=None):
+        return self._server_action(
+            self._create_server_on(name, host, api), 'rescue', 'RESCUE', {})
+
+    def create_shelved(self, name, host, api=None):
+        return self._server_action(
+            self._create_server_on(name, host, api), 'shelve', 'SHELVED')
+
+    def create_verify_resize(self, name, host, api=None, stopped=False):
+        """A VM cold-migrated onto ``host``, awaiting confirmation."""
+        other = next(h for h in self.hosts if h != host)
+        server = self._create_server_on(name, other, api)
+        if stopped:
+            server = self._server_action(server, 'os-stop', 'SHUTOFF')
+        return self._server_action(
+            server, 'migrate', 'VERIFY_RESIZE', {'host': host})
+
+    def create_error(self, name, host, api=None):
+        """An ERROR VM that no move put there (an operator's reset)."""
+        server = self._create_server_on(name, host, api)
+        self.admin_api.post_server_action(
+            server['id'], {'os-resetState': {'state': 'error'}})
+        return self._wait_for_state_change(
+            server, 'ERROR', wait_for_fault_key=False)
+
+    def create_failed_migration(self, name, host, api=None):
+        """An ERROR VM left by a cold migration that failed on ``host``.
+
+        The fault is injected into the fake driver: powering off for the
+        move raises, as a hypervisor that lost its disk would.
+        """
+        server = self._create_server_on(name, host, api)
+        driver = self.computes[host].manager.driver
+
+        def fail(*args, **kwargs):
+            raise Exception('injected: disk copy failed')
+        with mock.patch.object(driver, 'migrate_disk_and_power_off', fail):
+            self.admin_api.post_server_action(server['id'], {'migrate': None})
+            server = self._wait_for_state_change(server, 'ERROR')
+        self._wait_for_migration_status(server, ['error'])
+        return server
+
+    @contextlib.contextmanager
+    def live_migration_held(self, host):
+        """Live migrations from ``host`` hang until the block exits."""
+        driver = self.computes[host].manager.driver
+        release = threading.Event()
+        real = driver.live_migration
+
+        def held(*args, **kwargs):
+            while not release.is_set():
+                time.sleep(0.05)
+            return real(*args, **kwargs)
+        with mock.patch.object(driver, 'live_migration', held):
+            try:
+                yield
+            finally:
+                release.set()
+
+    # -- host faults ---------------------------------------------------------
+
+    def service_id(self, host):
+        return self.admin_api.get_services(
+            host=host, binary='nova-compute')[0]['id']
+
+    def mark_host_down(self, host, forced=False):
+        """Stop the host's nova-compute; optionally force it down."""
+        self.computes[host].stop()
+        self.down_hosts.add(host)
+        if forced:
+            self.admin_api.put_service(
+                self.service_id(host), {'forced_down': True})
+
+    # -- what Nova reports ---------------------------------------------------
+
+    def nova_server(self, server_id):
+        return self.admin_api.get_server(server_id)
+
+    def nova_servers_on(self, host):
+        return self.admin_api.get_servers(
+            search_opts={'host': host, 'all_tenants': True})
+
+    def nova_instance(self, server_id):
+        ctxt = nova_context.get_admin_context()
+        return objects.Instance.get_by_uuid(ctxt, server_id)
+
+    def assertNothingChanged(self, before):
+        """Every server listed in ``before`` is as it was."""
+        for server in before:
+            now = self.nova_server(server['id'])
+            for key in ('status', 'OS-EXT-SRV-ATTR:host',
+                        'OS-EXT-STS:task_state'):
+                self.assertEqual(server[key], now[key],
+                                 '%s of %s' % (key, server['name']))
