@@ -192,3 +192,52 @@ def host_resources(placement, host):
                 if rc in totals:
                     totals[rc]['used'] += used
     return totals
+
+
+def find_servers(compute, names_or_ids):
+    """Resolve every server (all projects) before anything moves.
+
+    :raises CommandError: naming every server that does not exist or whose
+        name is ambiguous.
+    """
+    found, missing, ambiguous = [], [], []
+    for name in names_or_ids:
+        try:
+            server = compute.find_server(
+                name, ignore_missing=True, all_projects=True)
+        except sdk_exceptions.DuplicateResource:
+            ambiguous.append(name)
+            continue
+        if server is None:
+            missing.append(name)
+        elif server.id not in {s.id for s in found}:
+            found.append(server)
+    errors = []
+    if missing:
+        errors.append(_('No server with name or ID: %s.') % ', '.join(missing))
+    if ambiguous:
+        errors.append(_('Several servers are named %s: use the ID.')
+                      % ', '.join(ambiguous))
+    if errors:
+        raise exceptions.CommandError(' '.join(errors))
+    return found
+
+
+def same_hypervisor(a, b):
+    """Whether two hosts run the same hypervisor type and version."""
+    return (a.hypervisor_type, a.hypervisor_version) == (
+        b.hypervisor_type, b.hypervisor_version)
+
+
+def can_receive(host, excluded=()):
+    return (host.status == 'enabled' and host.is_up and
+            host.host not in excluded)
+
+
+def least_loaded(placement, candidates):
+    """The candidate whose busiest resource is the least used, or None."""
+    def load(host):
+        resources = host_resources(placement, host)
+        return max(r['used'] / r['capacity'] if r['capacity'] else 1.0
+                   for r in resources.values())
+    return min(candidates, key=load, default=None)

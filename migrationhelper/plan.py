@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Plan a host: every VM on it with the decision the table makes for it."""
+"""Plan VMs: each one with its source host and the table's decision."""
 
 import dataclasses
 
@@ -21,6 +21,7 @@ from migrationhelper import decision
 @dataclasses.dataclass(frozen=True)
 class PlannedServer:
     server: object          # openstack.compute.v2.server.Server
+    source: object          # hosts.ComputeHost the server is on
     facts: decision.ServerFacts
     decision: decision.Decision
 
@@ -35,11 +36,30 @@ def plan_host(compute, host, allow_evacuate=False):
     if any(s.status == 'ERROR' for s in servers):
         latest = cloud.latest_migrations(
             cloud.list_host_migrations(compute, host))
-    host_facts = cloud.host_facts(host)
+    return _plan(compute, servers, {host.host: host}, latest, allow_evacuate)
+
+
+def plan_servers(compute, servers, compute_hosts, allow_evacuate=False):
+    """Decide the move of each of ``servers``, wherever they are."""
+    latest = {}
+    for server in servers:
+        if server.status == 'ERROR':
+            latest.update(cloud.latest_migrations(
+                compute.migrations(server_id=server.id)))
+    return _plan(compute, servers, {h.host: h for h in compute_hosts},
+                 latest, allow_evacuate)
+
+
+def _plan(compute, servers, hosts_by_name, latest, allow_evacuate):
     planned = []
     for server in servers:
+        source = hosts_by_name.get(server.compute_host)
         facts = cloud.server_facts(compute, server, latest.get(server.id))
+        # A server without a known host (offloaded, never scheduled) has
+        # nowhere to be moved from; the table skips it by its status.
+        host_facts = (cloud.host_facts(source) if source is not None
+                      else decision.HostFacts())
         planned.append(PlannedServer(
-            server, facts,
+            server, source, facts,
             decision.decide(facts, host_facts, allow_evacuate)))
     return sorted(planned, key=lambda p: (p.server.name or '', p.server.id))

@@ -327,7 +327,10 @@ class NovaCloudTestCase(test.TestCase,
 
     @contextlib.contextmanager
     def live_migration_held(self, host):
-        """Live migrations from ``host`` hang until the block exits."""
+        """Live migrations from ``host`` hang until the event is set.
+
+        The event is set at the latest when the block exits.
+        """
         driver = self.computes[host].manager.driver
         release = threading.Event()
         real = driver.live_migration
@@ -338,9 +341,31 @@ class NovaCloudTestCase(test.TestCase,
             return real(*args, **kwargs)
         with mock.patch.object(driver, 'live_migration', held):
             try:
-                yield
+                yield release
             finally:
                 release.set()
+
+    @contextlib.contextmanager
+    def live_migration_fails(self, host, times=1):
+        """The next ``times`` live migrations from ``host`` fail cleanly.
+
+        The fake driver rolls back as a hypervisor that lost the
+        connection would: the VM stays on the source, the migration ends
+        failed.
+        """
+        driver = self.computes[host].manager.driver
+        real = driver.live_migration
+        failures = {'left': times}
+
+        def flaky(context, instance, dest, post_method, recover_method,
+                  block_migration=False, migrate_data=None):
+            if failures['left'] > 0:
+                failures['left'] -= 1
+                return recover_method(context, instance, dest, migrate_data)
+            return real(context, instance, dest, post_method, recover_method,
+                        block_migration, migrate_data)
+        with mock.patch.object(driver, 'live_migration', flaky):
+            yield
 
     # -- host faults ---------------------------------------------------------
 

@@ -1,0 +1,116 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What the commands that move VMs share: options, result rows, exit codes.
+
+``server smart-migrate`` and ``host drain`` take the same move options and
+print the same table.
+"""
+
+import argparse
+
+from migrationhelper import engine
+from migrationhelper.i18n import _
+
+RESULT_COLUMNS = (
+    'ID', 'Name', 'Action', 'Result', 'Source', 'Destination', 'Duration',
+    'Message',
+)
+
+EXIT_DONE = 0
+EXIT_VMS_LEFT = 3
+EXIT_INTERRUPTED = 130
+
+
+def _whole_number(minimum):
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                _('%s is not a whole number') % text)
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                _('%(value)s is below the minimum of %(min)d') % {
+                    'value': text, 'min': minimum})
+        return value
+    return parse
+
+
+def add_move_options(parser):
+    parser.add_argument(
+        '--target-host', metavar='<host>',
+        help=_('Move to this compute host (resolved like every host name; '
+               'the scheduler still validates it). Default: the scheduler '
+               'picks one'))
+    parser.add_argument(
+        '--max-parallel', metavar='<count>', type=_whole_number(1),
+        default=engine.DEFAULT_MAX_PARALLEL,
+        help=_('Moves in flight at once (default: %d). Live migrations '
+               'from one source host still go one at a time, as '
+               'nova-compute runs them') % engine.DEFAULT_MAX_PARALLEL)
+    parser.add_argument(
+        '--timeout', metavar='<seconds>', type=_whole_number(1),
+        default=engine.DEFAULT_TIMEOUT,
+        help=_('Seconds to wait for each VM (default: %d)')
+        % engine.DEFAULT_TIMEOUT)
+    parser.add_argument(
+        '--on-timeout', choices=engine.ON_TIMEOUT_CHOICES,
+        default=engine.ABORT,
+        help=_('What to do with a live migration still running at the '
+               'timeout: abort it (default; the VM stays running on its '
+               'source), force-complete it (pause and copy the rest), or '
+               'leave it running and report it in progress. Cold '
+               'migrations cannot be aborted'))
+    parser.add_argument(
+        '--retries', metavar='<count>', type=_whole_number(0),
+        default=engine.DEFAULT_RETRIES,
+        help=_('Retries of a failed move, after resetting the VM to active '
+               'if the failure left it in ERROR (default: %d)')
+        % engine.DEFAULT_RETRIES)
+    parser.add_argument(
+        '--evacuate', action='store_true', default=False,
+        help=_('Evacuate VMs whose host is down even if its service is not '
+               'forced down: you confirm the host is fenced'))
+    parser.add_argument(
+        '--dry-run', action='store_true', default=False,
+        help=_('Print the plan and change nothing'))
+    parser.add_argument(
+        '--no-wait', dest='wait', action='store_false', default=True,
+        help=_('Issue the moves and return; their results are in-progress'))
+
+
+def engine_options(parsed_args, target_host=None, targets_by_source=None):
+    return engine.Options(
+        target_host=target_host,
+        targets_by_source=targets_by_source or {},
+        retries=parsed_args.retries,
+        timeout=parsed_args.timeout,
+        on_timeout=parsed_args.on_timeout,
+        wait=parsed_args.wait,
+        max_parallel=parsed_args.max_parallel,
+    )
+
+
+def result_rows(outcomes):
+    return [(o.server_id, o.name, o.action, o.result, o.source,
+             o.destination, o.duration, o.message) for o in outcomes]
+
+
+def exit_code(outcomes, interrupted=False):
+    """0 when every VM moved (or a dry run), 3 when VMs are left."""
+    if interrupted:
+        return EXIT_INTERRUPTED
+    done = (engine.MOVED, engine.PLANNED)
+    if all(o.result in done for o in outcomes):
+        return EXIT_DONE
+    return EXIT_VMS_LEFT
