@@ -21,6 +21,7 @@ from openstack import exceptions as sdk_exceptions
 from openstack import utils as sdk_utils
 from osc_lib import exceptions
 
+from migrationhelper import capacity
 from migrationhelper import decision
 from migrationhelper import hosts
 from migrationhelper.i18n import _
@@ -46,8 +47,6 @@ FAILED_MIGRATION_STATUSES = frozenset(('error', 'failed'))
 MOVE_ACTIONS = frozenset((
     'migrate', 'live-migration', 'resize', 'evacuate', 'confirmResize',
 ))
-
-PLACEMENT_RESOURCES = ('VCPU', 'MEMORY_MB', 'DISK_GB')
 
 
 def check_compute_api(compute):
@@ -172,25 +171,28 @@ def _failed_move(compute, server, latest_migration):
 
 
 def host_resources(placement, host):
-    """Used and usable VCPU, MEMORY_MB and DISK_GB of a host's providers.
+    """VCPU, MEMORY_MB and DISK_GB of a host's providers in placement.
 
-    Capacity is (total - reserved) * allocation_ratio, the way placement
-    itself decides whether an allocation fits.
+    :returns: {resource class: capacity.Resource}; capacity is what
+        placement lets allocations use: (total - reserved) * ratio.
     """
-    totals = {rc: {'used': 0, 'capacity': 0} for rc in PLACEMENT_RESOURCES}
+    totals = {rc: capacity.Resource() for rc in capacity.RESOURCE_CLASSES}
     for name in host.hypervisor_hostnames:
         for provider in placement.resource_providers(name=name):
-            inventories = placement.resource_provider_inventories(provider)
-            for inventory in inventories:
-                rc = inventory.resource_class
-                if rc in totals:
-                    totals[rc]['capacity'] += int(
-                        (inventory.total - inventory.reserved) *
-                        inventory.allocation_ratio)
+            for inventory in placement.resource_provider_inventories(
+                    provider):
+                resource = totals.get(inventory.resource_class)
+                if resource is None:
+                    continue
+                resource.capacity += capacity.usable(
+                    inventory.total, inventory.reserved,
+                    inventory.allocation_ratio)
+                resource.max_unit = max(resource.max_unit or 0,
+                                        inventory.max_unit)
             usages = placement.fetch_resource_provider_usages(provider)
             for rc, used in (usages.usages or {}).items():
                 if rc in totals:
-                    totals[rc]['used'] += used
+                    totals[rc].used += used
     return totals
 
 
@@ -238,6 +240,6 @@ def least_loaded(placement, candidates):
     """The candidate whose busiest resource is the least used, or None."""
     def load(host):
         resources = host_resources(placement, host)
-        return max(r['used'] / r['capacity'] if r['capacity'] else 1.0
+        return max(r.used / r.capacity if r.capacity else 1.0
                    for r in resources.values())
     return min(candidates, key=load, default=None)

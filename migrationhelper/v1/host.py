@@ -18,6 +18,7 @@ import logging
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
+from migrationhelper import capacity
 from migrationhelper import cloud
 from migrationhelper import decision
 from migrationhelper.i18n import _
@@ -133,10 +134,11 @@ class ShowHostStatus(command.ShowOne):
             format_columns.ListColumn(host.hypervisor_hostnames),
             host.service_id, host.status, host.state, host.disabled_reason,
             host.forced_down, host.hypervisor_type, host.hypervisor_version,
-            resources['VCPU']['used'], resources['VCPU']['capacity'],
-            resources['MEMORY_MB']['used'],
-            resources['MEMORY_MB']['capacity'],
-            resources['DISK_GB']['used'], resources['DISK_GB']['capacity'],
+            resources[capacity.VCPU].used, resources[capacity.VCPU].capacity,
+            resources[capacity.MEMORY_MB].used,
+            resources[capacity.MEMORY_MB].capacity,
+            resources[capacity.DISK_GB].used,
+            resources[capacity.DISK_GB].capacity,
             len(servers),
             format_columns.DictColumn(dict(sorted(by_status.items()))),
             format_columns.ListDictColumn(
