@@ -116,6 +116,14 @@ def planned_outcomes(planned, options):
     return outcomes
 
 
+def idle(seconds):
+    """Wait between polls.
+
+    A drain spends nearly all its time here, so this is where Ctrl-C lands.
+    """
+    time.sleep(seconds)
+
+
 def poll_interval(elapsed):
     return min(MAX_POLL_INTERVAL, max(MIN_POLL_INTERVAL, elapsed / 10.0))
 
@@ -227,6 +235,10 @@ class Move:
 
     def _run(self):
         action = self.action
+        if self.server.status == 'VERIFY_RESIZE' and \
+                self.server.compute_host != self.source:
+            yield from self._complete_pending_resize()
+            return
         if action == table.SKIP:
             self._finish(SKIPPED, self.planned.decision.reason)
             return
@@ -249,6 +261,21 @@ class Move:
         # Confirmed or reset, the VM now shows the status it must keep.
         self.expected = self.server.status
         yield from self._migrate_with_retries(live=action in LIVE_MOVES)
+
+    def _complete_pending_resize(self):
+        """A cold migration from the source awaits confirmation elsewhere.
+
+        That is where an interrupted drain leaves it: confirm, verify.
+        """
+        migrations = list(self.compute.migrations(server_id=self.server.id))
+        known = {m.id for m in migrations if m.status != 'finished'}
+        self.expected = ('ACTIVE' if self.server.power_state == table.RUNNING
+                         else 'SHUTOFF')
+        yield from self._confirm_resize()
+        migration = yield from self._migration_end(known)
+        self._verify(self.refresh(), self.expected, migration)
+        self._finish(MOVED, _('confirmed a resize left awaiting '
+                              'confirmation'))
 
     def _wait_for_task(self):
         """A move or task already under way: let it end, then decide.
@@ -304,6 +331,10 @@ class Move:
 
     def _check_move_under_way(self, finished):
         """Someone else's move took the VM away: verify it all the same."""
+        if self.server.status == 'VERIFY_RESIZE':
+            # A cold migration's last step is ours to take.
+            yield from self._complete_pending_resize()
+            return
         migration = yield from self._migration_end(finished)
         server = self.refresh()
         if migration is not None and \
@@ -319,7 +350,8 @@ class Move:
             self._finish(MOVED, _('moved by a move already under way'))
 
     def _confirm_resize(self):
-        self.report(self, _('confirming the pending resize'))
+        self.report(self, _('confirming the resize on %s')
+                    % self.server.compute_host)
         yield from self._call_when_not_busy(
             self.compute.confirm_server_resize, self.server)
         yield from self._wait_until(
@@ -392,14 +424,9 @@ class Move:
             self._finish(IN_PROGRESS, _('issued; not waiting (--no-wait)'))
             return
         server = yield from self._wait_idle()
-        if server.status == 'VERIFY_RESIZE' and server.compute_host != \
-                self.source:
-            self.report(self, _('confirming the resize on %s')
-                        % server.compute_host)
-            yield from self._call_when_not_busy(
-                self.compute.confirm_server_resize, self.server)
-            server = yield from self._wait_until(
-                lambda s: s.status != 'VERIFY_RESIZE' and not self._busy(s))
+        if server.status == 'VERIFY_RESIZE' and \
+                server.compute_host != self.source:
+            yield from self._confirm_resize()
         migration = yield from self._migration_end(known)
         self._verify(self.refresh(), self.expected, migration)
 
@@ -569,13 +596,14 @@ class Engine:
     """
 
     def __init__(self, compute, options, report=None, clock=time.monotonic,
-                 sleep=time.sleep):
+                 sleep=None):
         self.compute = compute
         self.options = options
         self.report = report or (lambda move, text: None)
         self.clock = clock
-        self.sleep = sleep
+        self.sleep = sleep or idle
         self.interrupted = False
+        self._moves, self._pending, self._active = [], [], []
 
     def run(self, planned):
         """Move every planned VM; return the outcomes, in plan order.
@@ -588,6 +616,7 @@ class Engine:
                  for p in planned]
         pending = list(moves)
         active = []
+        self._moves, self._pending, self._active = moves, pending, active
         try:
             while pending or active:
                 self._start_what_fits(pending, active)
@@ -610,6 +639,16 @@ class Engine:
                         _('interrupted while it was moving') if move.started
                         else _('interrupted before it was started'))
         return [m.outcome for m in moves]
+
+    def counts(self):
+        """Moves done, failed, in flight and not started yet."""
+        results = [m.outcome.result for m in self._moves if m.outcome]
+        return {
+            'done': sum(r in (MOVED, SKIPPED) for r in results),
+            'failed': results.count(FAILED),
+            'in flight': len(self._active),
+            'left': len(self._pending),
+        }
 
     def _start_what_fits(self, pending, active):
         live_sources = {m.source for m in active if m.is_live}

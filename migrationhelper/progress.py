@@ -23,6 +23,9 @@ class Progress:
 
     def __init__(self, stream, live=None, clock=time.monotonic):
         self.stream = stream
+        # Set to a callable returning {label: count} to show a summary
+        # (done, in flight, failed, left) on the live line.
+        self.summary = None
         if live is None:
             isatty = getattr(stream, 'isatty', None)
             live = bool(isatty and isatty())
@@ -37,6 +40,9 @@ class Progress:
         elapsed = self.clock() - self.started
         line = '[%6.1fs] %s (%s): %s' % (elapsed, name, server_id, text)
         if self.live:
+            if self.summary is not None:
+                line = '%s | %s' % (', '.join(
+                    '%s %d' % item for item in self.summary().items()), line)
             # \r and "erase line": the next event replaces this one.
             self.stream.write('\r\x1b[K' + line)
         else:

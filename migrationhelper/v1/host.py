@@ -10,19 +10,25 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Compute host commands: ``host vms`` and ``host status``."""
+"""Compute host commands: ``host vms``, ``status``, ``drain``, ``undrain``."""
 
 import collections
+import dataclasses
 import logging
 
 from osc_lib.cli import format_columns
 from osc_lib.command import command
+from osc_lib import exceptions
 
 from migrationhelper import capacity
 from migrationhelper import cloud
 from migrationhelper import decision
+from migrationhelper import drain
+from migrationhelper import hosts
 from migrationhelper.i18n import _
 from migrationhelper import plan
+from migrationhelper import progress
+from migrationhelper.v1 import moves
 
 LOG = logging.getLogger(__name__)
 
@@ -145,3 +151,114 @@ class ShowHostStatus(command.ShowOne):
                 [_migration_summary(m) for m in moving]),
         )
         return HOST_STATUS_FIELDS, values
+
+
+def _resolve_all(compute_hosts, names):
+    """Every host name resolved, or one error naming all the bad ones."""
+    resolved, errors = [], []
+    for name in names:
+        try:
+            host = hosts.resolve(name, compute_hosts)
+        except exceptions.CommandError as e:
+            errors.append(str(e))
+            continue
+        if host not in resolved:
+            resolved.append(host)
+    if errors:
+        raise exceptions.CommandError(' '.join(errors))
+    return resolved
+
+
+class DrainHost(command.Lister):
+    _description = _(
+        'Empty compute hosts: disable their nova-compute service, move '
+        'every VM off with the move its state needs, wait, verify and report '
+        'what is left. Safe to run again: a drained host is left as it is, '
+        'and moves an interrupted run left in flight are waited for')
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            'hosts', metavar='<host>', nargs='+',
+            help=_('Compute host to drain (service host, hypervisor '
+                   'hostname, or the short name of exactly one of them)'))
+        moves.add_move_options(parser)
+        parser.add_argument(
+            '--disable-reason', metavar='<reason>',
+            help=_('Why the service is disabled; it is stored as '
+                   '"%s <reason>". Default: who drained it and when')
+            % drain.REASON_PREFIX)
+        parser.add_argument(
+            '--no-disable', dest='disable', action='store_false',
+            default=True,
+            help=_('Leave the nova-compute services enabled (new VMs may '
+                   'then land on the hosts being drained)'))
+        parser.add_argument(
+            '--skip-capacity-check', dest='check_capacity',
+            action='store_false', default=True,
+            help=_('Move even when placement says the VMs do not fit on '
+                   'the hosts that can take them'))
+        return parser
+
+    def take_action(self, parsed_args):
+        compute = self.app.client_manager.compute
+        cloud.check_compute_api(compute)
+        compute_hosts = cloud.list_compute_hosts(compute)
+        drained = _resolve_all(compute_hosts, parsed_args.hosts)
+        target = None
+        if parsed_args.target_host:
+            target = hosts.resolve(parsed_args.target_host, compute_hosts)
+        request = drain.Request(
+            hosts=drained, compute_hosts=compute_hosts,
+            options=moves.engine_options(parsed_args, target),
+            dry_run=parsed_args.dry_run, disable=parsed_args.disable,
+            reason=drain.disable_reason(parsed_args.disable_reason),
+            check_capacity=parsed_args.check_capacity,
+            allow_evacuate=parsed_args.evacuate)
+        reporter = progress.Progress(self.app.stderr)
+        outcomes, interrupted = drain.drain(
+            compute, self.app.client_manager.sdk_connection.placement,
+            request, None if parsed_args.dry_run else reporter)
+        reporter.close()
+        self._exit_code = moves.exit_code(outcomes, interrupted)
+        return moves.RESULT_COLUMNS, moves.result_rows(outcomes)
+
+    def run(self, parsed_args):
+        super().run(parsed_args)
+        return self._exit_code
+
+
+UNDRAIN_FIELDS = ('Host', 'Service Status', 'Previous Disabled Reason')
+
+
+class UndrainHost(command.ShowOne):
+    _description = _(
+        'Enable the nova-compute service of a drained host again, if it was '
+        'disabled by host drain')
+
+    def get_parser(self, prog_name):
+        parser = super().get_parser(prog_name)
+        parser.add_argument(
+            'host', metavar='<host>',
+            help=_('Compute host (service host, hypervisor hostname, or the '
+                   'short name of exactly one of them)'))
+        parser.add_argument(
+            '--force', action='store_true', default=False,
+            help=_('Enable it even if it was disabled for another reason '
+                   'than a drain'))
+        return parser
+
+    def take_action(self, parsed_args):
+        compute = self.app.client_manager.compute
+        cloud.check_compute_api(compute)
+        host = cloud.find_compute_host(compute, parsed_args.host)
+        reason = host.disabled_reason
+        if host.status == 'disabled':
+            if not (drain.is_ours(reason) or parsed_args.force):
+                raise exceptions.CommandError(_(
+                    'The service of %(host)s was not disabled by a drain '
+                    '(reason: %(reason)s); --force enables it anyway.') % {
+                    'host': host.host, 'reason': reason or _('none')})
+            host = dataclasses.replace(host, status=compute.update_service(
+                host.service_id, status='enabled').status)
+        return UNDRAIN_FIELDS, (host.host, host.status, reason)

@@ -67,6 +67,7 @@ class SmartMigrate(command.Lister):
         else:
             reporter = progress.Progress(self.app.stderr)
             runner = engine.Engine(compute, options, reporter)
+            reporter.summary = runner.counts
             outcomes = runner.run(planned)
             reporter.close()
             interrupted = runner.interrupted

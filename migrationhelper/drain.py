@@ -1,0 +1,183 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Drain compute hosts: close them, move everything off, verify.
+
+The howto end to end, in the order that keeps it safe: everything that can
+be checked without changing anything (host names, the plan, capacity) is
+checked first; then every host is disabled before the first move, so that
+no VM lands on another host being drained; then the engine moves the VMs;
+then each host is listed again and what is left is reported.
+"""
+
+import dataclasses
+import datetime
+import getpass
+
+from osc_lib import exceptions
+
+from migrationhelper import capacity
+from migrationhelper import cloud
+from migrationhelper import decision
+from migrationhelper import engine
+from migrationhelper.i18n import _
+from migrationhelper import plan
+
+# Every reason we set starts with this, so that undrain knows its own.
+REASON_PREFIX = 'migrationhelper:'
+
+# Actions that need room on another host.
+ACTIONS_NEEDING_ROOM = engine.LIVE_MOVES | engine.COLD_MOVES | {
+    decision.EVACUATE}
+
+
+def disable_reason(custom=None, user=None, now=None):
+    """Ours, recognisably: who and when unless the operator said why."""
+    if custom:
+        return '%s %s' % (REASON_PREFIX, custom)
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    return _('%(prefix)s drained by %(user)s at %(when)s') % {
+        'prefix': REASON_PREFIX, 'user': user or getpass.getuser(),
+        'when': now.strftime('%Y-%m-%dT%H:%M:%SZ')}
+
+
+def is_ours(reason):
+    return bool(reason) and reason.startswith(REASON_PREFIX)
+
+
+@dataclasses.dataclass
+class Request:
+    hosts: list                   # hosts.ComputeHost to drain
+    compute_hosts: list           # every compute host of the cloud
+    options: engine.Options
+    dry_run: bool = False
+    disable: bool = True
+    reason: str = ''
+    check_capacity: bool = True
+    allow_evacuate: bool = False
+
+
+def plan_drain(compute, request):
+    """Every VM on the hosts, and resizes from them awaiting confirmation."""
+    planned = []
+    for host in request.hosts:
+        planned.extend(plan.plan_host(compute, host, request.allow_evacuate))
+        planned.extend(_pending_resizes(compute, host))
+    return planned
+
+
+def _pending_resizes(compute, host):
+    """Cold migrations from ``host`` left in VERIFY_RESIZE elsewhere.
+
+    An interrupted drain leaves them; the source keeps their allocation
+    until they are confirmed, so the drain is not over without them.
+    """
+    found = []
+    for migration in compute.migrations(host=host.host, status='finished'):
+        if migration.source_compute != host.host:
+            continue
+        server = compute.get_server(migration.server_id)
+        if server.status == 'VERIFY_RESIZE' and \
+                server.compute_host != host.host:
+            found.append(plan.PlannedServer(
+                server, host, cloud.server_facts(compute, server),
+                decision.Decision(
+                    decision.COLD_MIGRATE,
+                    _('a resize from this host awaits confirmation'))))
+    return found
+
+
+def receivers(request):
+    """The hosts that can take the VMs: only --target-host, if given."""
+    drained = {h.host for h in request.hosts}
+    target = request.options.target_host
+    if target is not None:
+        if target.host in drained:
+            raise exceptions.CommandError(_(
+                'Target host %s is being drained.') % target.host)
+        if not cloud.can_receive(target):
+            raise exceptions.CommandError(_(
+                'Target host %s cannot take VMs: its service is disabled or '
+                'down.') % target.host)
+        return [target]
+    return [h for h in request.compute_hosts
+            if cloud.can_receive(h, excluded=drained)]
+
+
+def check_capacity(placement, planned, hosts):
+    """Refuse, changing nothing, when the VMs to move do not fit."""
+    demands = [
+        (p.server.name or p.server.id,
+         capacity.flavor_demand(p.server.flavor,
+                                boot_from_volume=not p.server.image))
+        for p in planned if p.decision.action in ACTIONS_NEEDING_ROOM and
+        # A resize awaiting confirmation already holds room elsewhere.
+        p.server.compute_host == p.source.host]
+    if not demands:
+        return
+    room = {h.host: cloud.host_resources(placement, h) for h in hosts}
+    shortfalls = capacity.check_fit(demands, room)
+    if shortfalls:
+        raise exceptions.CommandError(_(
+            'Not enough room to drain (nothing was changed; '
+            '--skip-capacity-check overrides): %s') % '; '.join(
+            s.message for s in shortfalls))
+
+
+def disable_hosts(compute, hosts, reason):
+    """Close every host to new VMs; leave an operator's own reason be."""
+    for host in hosts:
+        if host.status == 'disabled':
+            continue
+        compute.update_service(host.service_id, status='disabled',
+                               disabled_reason=reason)
+
+
+def verify_empty(compute, hosts, outcomes):
+    """List the hosts again: what is still there is not moved."""
+    by_id = {o.server_id: o for o in outcomes}
+    for host in hosts:
+        for server in cloud.list_host_servers(compute, host):
+            outcome = by_id.get(server.id)
+            if outcome is None:
+                outcomes.append(engine.Outcome(
+                    server.id, server.name, decision.SKIP, engine.SKIPPED,
+                    host.host, None, 0.0,
+                    _('arrived on the host during the drain')))
+            elif outcome.result == engine.MOVED:
+                outcome.result = engine.FAILED
+                outcome.message = '; '.join(filter(None, (
+                    outcome.message,
+                    _('Nova still lists it on %s') % host.host)))
+    return outcomes
+
+
+def drain(compute, placement, request, report=None):
+    """Drain the request's hosts; return (outcomes, interrupted).
+
+    :param report: a progress.Progress (or None) for events on stderr.
+    """
+    room = receivers(request)
+    planned = plan_drain(compute, request)
+    if request.check_capacity:
+        check_capacity(placement, planned, room)
+    if request.dry_run:
+        return engine.planned_outcomes(planned, request.options), False
+    if request.disable:
+        disable_hosts(compute, request.hosts, request.reason)
+    runner = engine.Engine(compute, request.options, report)
+    if report is not None:
+        report.summary = runner.counts
+    outcomes = runner.run(planned)
+    if runner.interrupted:
+        return outcomes, True
+    return verify_empty(compute, request.hosts, outcomes), False

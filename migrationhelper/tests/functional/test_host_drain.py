@@ -1,0 +1,294 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""`openstack host drain` and `host undrain` against a real Nova."""
+
+from unittest import mock
+
+from migrationhelper import engine
+from migrationhelper.tests.functional import base
+
+HOST, OTHER, THIRD = base.HOSTS
+COLUMNS = ['ID', 'Name', 'Action', 'Result', 'Source', 'Destination',
+           'Duration', 'Message']
+
+
+class DrainTestCase(base.NovaCloudTestCase):
+
+    def drain(self, *args, expect=0):
+        result = self.openstack('host', 'drain', *args, '-f', 'json')
+        self.assertEqual(expect, result.exit_code, result)
+        rows = result.json()
+        if rows:
+            self.assertEqual(COLUMNS, list(rows[0]))
+        return {row['Name']: row for row in rows}
+
+    def service(self, host):
+        return self.admin_api.get_services(
+            host=host, binary='nova-compute')[0]
+
+    def migrations(self):
+        return self.admin_api.api_get('/os-migrations').body['migrations']
+
+
+class TestHostDrain(DrainTestCase):
+
+    def test_every_state_in_two_projects_emptied_states_preserved(self):
+        b = self.project_b_api
+        servers = {
+            'active-a': (self.create_active('active-a', HOST), 'ACTIVE'),
+            'active-b': (self.create_active('active-b', HOST, api=b),
+                         'ACTIVE'),
+            'paused-b': (self.create_paused('paused-b', HOST, api=b),
+                         'PAUSED'),
+            'shutoff-a': (self.create_shutoff('shutoff-a', HOST), 'SHUTOFF'),
+            'shutoff-b': (self.create_shutoff('shutoff-b', HOST, api=b),
+                          'SHUTOFF'),
+            'resized': (self.create_verify_resize('resized', HOST),
+                        'ACTIVE'),
+            'failed-move': (self.create_failed_migration('failed-move',
+                                                         HOST), 'ACTIVE'),
+        }
+        shelved = self.create_shelved('shelved', HOST)
+
+        result = self.openstack('host', 'drain', 'cld-nl-01', '-f', 'json')
+
+        self.assertEqual(0, result.exit_code, result)
+        rows = {row['Name']: row for row in result.json()}
+        self.assertEqual(sorted(list(servers) + ['shelved']), sorted(rows))
+        self.assertEqual({'moved'}, {r['Result'] for r in rows.values()})
+        self.assertEqual([], self.nova_servers_on(HOST))
+        for name, (server, status) in servers.items():
+            nova = self.nova_server(server['id'])
+            self.assertEqual(status, nova['status'], name)
+            self.assertIn(nova['OS-EXT-SRV-ATTR:host'], (OTHER, THIRD), name)
+            self.assertIsNone(nova['OS-EXT-STS:task_state'], name)
+        self.assertEqual('SHELVED_OFFLOADED',
+                         self.nova_server(shelved['id'])['status'])
+        service = self.service(HOST)
+        self.assertEqual('disabled', service['status'])
+        self.assertTrue(service['disabled_reason'].startswith(
+            'migrationhelper: drained by '))
+        # Placement agrees the host is empty.
+        usages = self._get_provider_usages(
+            self._get_provider_uuid_by_host(HOST))
+        self.assertEqual({'VCPU': 0, 'MEMORY_MB': 0, 'DISK_GB': 0}, usages)
+        # Progress went to stderr, one line per event.
+        self.assertIn('live-migrating', result.stderr)
+
+    def test_suspended_vm_is_reported_with_its_owner_exit_3(self):
+        suspended = self.create_suspended('suspended', HOST,
+                                          api=self.project_b_api)
+        active = self.create_active('active', HOST)
+
+        rows = self.drain(HOST, expect=3)
+
+        self.assertEqual('skipped', rows['suspended']['Result'])
+        self.assertIn('project %s, user alice' % base.PROJECT_B,
+                      rows['suspended']['Message'])
+        self.assertEqual('moved', rows['active']['Result'])
+        self.assertEqual([suspended['id']],
+                         [s['id'] for s in self.nova_servers_on(HOST)])
+        self.assertNotEqual(HOST, self.nova_server(active['id'])[
+            'OS-EXT-SRV-ATTR:host'])
+        # The node is going into maintenance: it stays closed.
+        self.assertEqual('disabled', self.service(HOST)['status'])
+
+    def test_dry_run_changes_nothing_not_even_the_service(self):
+        servers = [self.create_active('active', HOST),
+                   self.create_shutoff('shutoff', HOST)]
+        before = [self.nova_server(s['id']) for s in servers]
+
+        rows = self.drain(HOST, '--dry-run')
+
+        self.assertEqual({'planned'}, {r['Result'] for r in rows.values()})
+        self.assertEqual('cold-migrate', rows['shutoff']['Action'])
+        self.assertNothingChanged(before)
+        self.assertEqual('enabled', self.service(HOST)['status'])
+        self.assertEqual([], self.migrations())
+
+    def test_second_run_is_a_no_op(self):
+        self.create_active('active', HOST)
+        self.drain(HOST)
+        service = self.service(HOST)
+        migrations = self.migrations()
+
+        result = self.openstack('host', 'drain', HOST, '-f', 'json')
+
+        self.assertEqual(0, result.exit_code, result)
+        self.assertEqual([], result.json())
+        self.assertEqual(service, self.service(HOST))
+        self.assertEqual(migrations, self.migrations())
+
+    def test_capacity_refusal_changes_nothing(self):
+        servers = [self.create_active('vm-%d' % i, HOST) for i in range(3)]
+        before = [self.nova_server(s['id']) for s in servers]
+        # Leave 512 MB usable on each other host: 1 of the 3 VMs fits
+        # on each, so 512 MB are missing.
+        for host in (OTHER, THIRD):
+            provider = self._get_provider_uuid_by_host(host)
+            inventory = self._get_provider_inventory(provider)
+            inventory['MEMORY_MB']['reserved'] = 8192 - 512
+            self._update_inventory(provider, {
+                'resource_provider_generation': self.placement.get(
+                    '/resource_providers/%s' % provider,
+                    version='1.14').body['generation'],
+                'inventories': inventory})
+
+        result = self.openstack('host', 'drain', HOST)
+
+        self.assertEqual(1, result.exit_code, result)
+        self.assertIn('MEMORY_MB is short by 512', result.stderr)
+        self.assertIn('nothing was changed', result.stderr)
+        self.assertEqual('', result.stdout)
+        self.assertNothingChanged(before)
+        self.assertEqual('enabled', self.service(HOST)['status'])
+        self.assertEqual([], self.migrations())
+
+        # The operator may insist.
+        rows = self.drain(HOST, '--skip-capacity-check', expect=3)
+        self.assertEqual(['failed', 'moved', 'moved'],
+                         sorted(r['Result'] for r in rows.values()))
+
+    def test_two_hosts_drained_together_never_swap_vms(self):
+        on_first = [self.create_active('first-%d' % i, HOST)
+                    for i in range(2)] + [self.create_shutoff('first-off',
+                                                              HOST)]
+        on_second = [self.create_active('second-%d' % i, OTHER)
+                     for i in range(2)]
+
+        rows = self.drain('cld-nl-01', 'cld-nl-02')
+
+        self.assertEqual(5, len(rows))
+        for server in on_first + on_second:
+            self.assertEqual(THIRD, self.nova_server(server['id'])[
+                'OS-EXT-SRV-ATTR:host'])
+        # No move ever went to a host being drained.
+        self.assertEqual({THIRD}, {m['dest_compute']
+                                   for m in self.migrations()})
+        self.assertEqual('disabled', self.service(HOST)['status'])
+        self.assertEqual('disabled', self.service(OTHER)['status'])
+
+    def test_forced_down_host_is_evacuated_power_restored(self):
+        running = self.create_active('running', HOST)
+        stopped = self.create_shutoff('stopped', HOST)
+        self.mark_host_down(HOST, forced=True)
+
+        rows = self.drain(HOST)
+
+        self.assertEqual('evacuate', rows['running']['Action'])
+        self.assertEqual({'moved'}, {r['Result'] for r in rows.values()})
+        self.assertEqual('ACTIVE', self.nova_server(running['id'])['status'])
+        self.assertEqual('SHUTOFF',
+                         self.nova_server(stopped['id'])['status'])
+        self.assertEqual([], self.nova_servers_on(HOST))
+
+    def test_unknown_host_among_good_ones_changes_nothing(self):
+        server = self.create_active('active', HOST)
+        before = [self.nova_server(server['id'])]
+
+        result = self.openstack('host', 'drain', HOST, 'cld-nl-99')
+
+        self.assertEqual(1, result.exit_code, result)
+        self.assertIn('No compute host named cld-nl-99.', result.stderr)
+        self.assertNothingChanged(before)
+        self.assertEqual('enabled', self.service(HOST)['status'])
+
+    def test_target_host_being_drained_is_refused(self):
+        self.create_active('active', HOST)
+        result = self.openstack('host', 'drain', HOST, OTHER,
+                                '--target-host', OTHER)
+        self.assertEqual(1, result.exit_code, result)
+        self.assertIn('being drained', result.stderr)
+        self.assertEqual('enabled', self.service(HOST)['status'])
+
+
+class TestHostUndrain(DrainTestCase):
+
+    def test_undrain_enables_what_drain_disabled(self):
+        self.drain(HOST)
+        self.assertEqual('disabled', self.service(HOST)['status'])
+
+        result = self.openstack_json('host', 'undrain', 'cld-nl-01')
+
+        self.assertEqual('enabled', result['Service Status'])
+        self.assertTrue(result['Previous Disabled Reason'].startswith(
+            'migrationhelper:'))
+        self.assertEqual('enabled', self.service(HOST)['status'])
+
+    def test_undrain_refuses_a_reason_that_is_not_ours_unless_forced(self):
+        self.admin_api.put_service(self.service_id(HOST), {
+            'status': 'disabled', 'disabled_reason': 'failed PSU'})
+
+        result = self.openstack('host', 'undrain', HOST)
+        self.assertEqual(1, result.exit_code, result)
+        self.assertIn('failed PSU', result.stderr)
+        self.assertEqual('disabled', self.service(HOST)['status'])
+
+        self.openstack_json('host', 'undrain', HOST, '--force')
+        self.assertEqual('enabled', self.service(HOST)['status'])
+
+    def test_drain_keeps_an_operators_own_reason(self):
+        self.create_active('active', HOST)
+        self.admin_api.put_service(self.service_id(HOST), {
+            'status': 'disabled', 'disabled_reason': 'failed PSU'})
+        self.drain(HOST)
+        self.assertEqual('failed PSU', self.service(HOST)['disabled_reason'])
+
+    def test_custom_reason_is_still_recognisably_ours(self):
+        self.drain(HOST, '--disable-reason', 'CHG-1234 kernel upgrade')
+        self.assertEqual('migrationhelper: CHG-1234 kernel upgrade',
+                         self.service(HOST)['disabled_reason'])
+        self.openstack_json('host', 'undrain', HOST)
+        self.assertEqual('enabled', self.service(HOST)['status'])
+
+
+class TestInterruptedDrain(DrainTestCase):
+
+    def test_interrupted_drain_is_resumed_without_moving_twice(self):
+        servers = [self.create_active('active-%d' % i, HOST)
+                   for i in range(2)] + [self.create_shutoff('off', HOST)]
+        real_idle = engine.idle
+        calls = {'n': 0}
+
+        def ctrl_c_while_moving(seconds):
+            # Ctrl-C lands where the engine spends its time: waiting
+            # between polls. Let two moves start first.
+            calls['n'] += 1
+            if calls['n'] == 3:
+                raise KeyboardInterrupt()
+            real_idle(seconds)
+
+        with self.live_migration_held(HOST):
+            with mock.patch.object(engine, 'idle', ctrl_c_while_moving):
+                first = self.openstack('host', 'drain', HOST, '-f', 'json')
+            self.assertEqual(130, first.exit_code, first)
+            rows = first.json()
+            self.assertEqual(3, len(rows))
+            self.assertIn('in-progress', [r['Result'] for r in rows])
+            self.assertEqual('disabled', self.service(HOST)['status'])
+
+        second = self.drain(HOST)
+
+        self.assertEqual({'moved'}, {r['Result'] for r in second.values()})
+        self.assertEqual([], self.nova_servers_on(HOST))
+        for server in servers:
+            nova = self.nova_server(server['id'])
+            self.assertIsNone(nova['OS-EXT-STS:task_state'])
+        # One move per VM: what was in flight was waited for, not redone.
+        per_server = {}
+        for migration in self.migrations():
+            per_server.setdefault(migration['instance_uuid'], []).append(
+                migration['status'])
+        self.assertEqual(3, len(per_server))
+        for statuses in per_server.values():
+            self.assertEqual(1, len(statuses), per_server)
