@@ -41,6 +41,18 @@ VM_LONG_COLUMNS = (
 )
 
 
+def _add_host_argument(parser, dest='host', nargs=None):
+    parser.add_argument(
+        dest, metavar='<host>', nargs=nargs,
+        help=_('Compute host: its nova-compute service host or hypervisor '
+               'hostname, or the short name of exactly one of them'))
+
+
+def _find_host(compute, name):
+    cloud.check_compute_api(compute)
+    return cloud.find_compute_host(compute, name)
+
+
 def _power_state_name(power_state):
     return decision.POWER_STATE_NAMES.get(power_state, power_state)
 
@@ -73,10 +85,7 @@ class ListHostVMs(command.Lister):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        parser.add_argument(
-            'host', metavar='<host>',
-            help=_('Compute host: service host or hypervisor hostname, or '
-                   'the short name of exactly one of them'))
+        _add_host_argument(parser)
         parser.add_argument(
             '--long', action='store_true', default=False,
             help=_('Also show owner, flavor resources, image, volumes and '
@@ -85,8 +94,7 @@ class ListHostVMs(command.Lister):
 
     def take_action(self, parsed_args):
         compute = self.app.client_manager.compute
-        cloud.check_compute_api(compute)
-        host = cloud.find_compute_host(compute, parsed_args.host)
+        host = _find_host(compute, parsed_args.host)
         planned = plan.plan_host(compute, host)
         columns = VM_COLUMNS + (VM_LONG_COLUMNS if parsed_args.long else ())
         return columns, (_vm_row(p, parsed_args.long) for p in planned)
@@ -119,16 +127,12 @@ class ShowHostStatus(command.ShowOne):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        parser.add_argument(
-            'host', metavar='<host>',
-            help=_('Compute host: service host or hypervisor hostname, or '
-                   'the short name of exactly one of them'))
+        _add_host_argument(parser)
         return parser
 
     def take_action(self, parsed_args):
         compute = self.app.client_manager.compute
-        cloud.check_compute_api(compute)
-        host = cloud.find_compute_host(compute, parsed_args.host)
+        host = _find_host(compute, parsed_args.host)
         placement = self.app.client_manager.sdk_connection.placement
         resources = cloud.host_resources(placement, host)
         servers = cloud.list_host_servers(compute, host)
@@ -169,7 +173,7 @@ def _resolve_all(compute_hosts, names):
     return resolved
 
 
-class DrainHost(command.Lister):
+class DrainHost(moves.MoveCommand):
     _description = _(
         'Empty compute hosts: disable their nova-compute service, move '
         'every VM off with the move its state needs, wait, verify and report '
@@ -178,10 +182,7 @@ class DrainHost(command.Lister):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        parser.add_argument(
-            'hosts', metavar='<host>', nargs='+',
-            help=_('Compute host to drain (service host, hypervisor '
-                   'hostname, or the short name of exactly one of them)'))
+        _add_host_argument(parser, dest='hosts', nargs='+')
         moves.add_move_options(parser)
         parser.add_argument(
             '--disable-reason', metavar='<reason>',
@@ -220,12 +221,7 @@ class DrainHost(command.Lister):
             compute, self.app.client_manager.sdk_connection.placement,
             request, None if parsed_args.dry_run else reporter)
         reporter.close()
-        self._exit_code = moves.exit_code(outcomes, interrupted)
-        return moves.RESULT_COLUMNS, moves.result_rows(outcomes)
-
-    def run(self, parsed_args):
-        super().run(parsed_args)
-        return self._exit_code
+        return self.results(outcomes, interrupted)
 
 
 UNDRAIN_FIELDS = ('Host', 'Service Status', 'Previous Disabled Reason')
@@ -238,10 +234,7 @@ class UndrainHost(command.ShowOne):
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        parser.add_argument(
-            'host', metavar='<host>',
-            help=_('Compute host (service host, hypervisor hostname, or the '
-                   'short name of exactly one of them)'))
+        _add_host_argument(parser)
         parser.add_argument(
             '--force', action='store_true', default=False,
             help=_('Enable it even if it was disabled for another reason '
@@ -250,8 +243,7 @@ class UndrainHost(command.ShowOne):
 
     def take_action(self, parsed_args):
         compute = self.app.client_manager.compute
-        cloud.check_compute_api(compute)
-        host = cloud.find_compute_host(compute, parsed_args.host)
+        host = _find_host(compute, parsed_args.host)
         reason = host.disabled_reason
         if host.status == 'disabled':
             if not (drain.is_ours(reason) or parsed_args.force):

@@ -18,6 +18,8 @@ print the same table.
 
 import argparse
 
+from osc_lib.command import command
+
 from migrationhelper import engine
 from migrationhelper.i18n import _
 
@@ -114,3 +116,18 @@ def exit_code(outcomes, interrupted=False):
     if all(o.result in done for o in outcomes):
         return EXIT_DONE
     return EXIT_VMS_LEFT
+
+
+class MoveCommand(command.Lister):
+    """A Lister whose exit status tells whether VMs were left behind."""
+
+    _exit_code = EXIT_DONE
+
+    def results(self, outcomes, interrupted=False):
+        """The table to print; the exit status is kept for run()."""
+        self._exit_code = exit_code(outcomes, interrupted)
+        return RESULT_COLUMNS, result_rows(outcomes)
+
+    def run(self, parsed_args):
+        super().run(parsed_args)
+        return self._exit_code

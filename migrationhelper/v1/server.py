@@ -14,7 +14,6 @@
 
 import logging
 
-from osc_lib.command import command
 from osc_lib import exceptions
 
 from migrationhelper import cloud
@@ -28,7 +27,7 @@ from migrationhelper.v1 import moves
 LOG = logging.getLogger(__name__)
 
 
-class SmartMigrate(command.Lister):
+class SmartMigrate(moves.MoveCommand):
     _description = _(
         'Move servers off their current host with the move each one\'s '
         'state needs (live or cold migration, confirming resizes, resetting '
@@ -71,12 +70,7 @@ class SmartMigrate(command.Lister):
             outcomes = runner.run(planned)
             reporter.close()
             interrupted = runner.interrupted
-        self._exit_code = moves.exit_code(outcomes, interrupted)
-        return moves.RESULT_COLUMNS, moves.result_rows(outcomes)
-
-    def run(self, parsed_args):
-        super().run(parsed_args)
-        return self._exit_code
+        return self.results(outcomes, interrupted)
 
     def _check_targets(self, parsed_args, planned, compute_hosts, target):
         """Refuse a target equal to a source; pick or check versions."""
