@@ -1,0 +1,179 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A sandbox cloud anyone can drain: the functional tests' cloud, at hand.
+
+``python -m migrationhelper.tests.functional.sandbox demo`` starts the
+cloud, fills it, and runs the commands an operator would, printing each
+command line and what it printed. ``... sandbox serve`` serves the compute
+and placement APIs over real HTTP on 127.0.0.1, writes a clouds.yaml and
+waits for Ctrl-C, so every command can be tried by hand.
+
+It lives with the tests: the runtime package never imports nova.
+"""
+
+import contextlib
+import logging
+import os
+import shlex
+import sys
+import tempfile
+import time
+
+import eventlet
+from eventlet import wsgi
+from placement import deploy as placement_deploy
+import yaml
+
+from migrationhelper.tests.functional import base
+
+DEMO_HOST, OTHER_HOST, THIRD_HOST = base.HOSTS
+SANDBOX_CLOUD = 'migrationhelper-sandbox'
+
+
+class SandboxCloud(base.NovaCloudTestCase):
+    """The functional tests' cloud, outside a test run."""
+
+    def runTest(self):
+        """Never run: setUp() builds the cloud, doCleanups() ends it."""
+
+    def populate(self):
+        """VMs in every state the howto names, in two projects."""
+        b = self.project_b_api
+        self.create_active('web-01', DEMO_HOST)
+        self.create_active('db-01', DEMO_HOST, api=b)
+        self.create_paused('batch-paused', DEMO_HOST, api=b)
+        self.create_shutoff('old-build', DEMO_HOST)
+        self.create_verify_resize('resized-app', DEMO_HOST)
+        self.create_failed_migration('half-moved', DEMO_HOST)
+        self.create_shelved('shelved-dev', DEMO_HOST, api=b)
+        self.create_active('web-02', OTHER_HOST)
+        self.create_suspended('laptop-like', OTHER_HOST, api=b)
+        self.create_rescued('rescue-me', THIRD_HOST)
+
+
+@contextlib.contextmanager
+def running_cloud():
+    cloud = SandboxCloud('runTest')
+    cloud.setUp()
+    try:
+        cloud.populate()
+        yield cloud
+    finally:
+        cloud.doCleanups()
+
+
+@contextlib.contextmanager
+def quiet_control_plane():
+    """The cloud's own logs are not the commands' output: keep them out."""
+    names = ('nova', 'placement', 'oslo_messaging', 'oslo_policy',
+             'stevedore')
+    loggers = [logging.getLogger(n) for n in names]
+    saved = [lg.propagate for lg in loggers]
+    for lg in loggers:
+        lg.propagate = False
+    try:
+        yield
+    finally:
+        for lg, propagate in zip(loggers, saved):
+            lg.propagate = propagate
+
+
+def demo(out=sys.stdout):
+    """Run an operator's session and print it, command by command."""
+    short = DEMO_HOST.split('.')[0]
+    session = (
+        ('host', 'status', short),
+        ('host', 'vms', short),
+        ('host', 'drain', short, '--dry-run'),
+        ('host', 'drain', short),
+        ('host', 'vms', short),
+        ('host', 'undrain', short),
+    )
+    with quiet_control_plane(), running_cloud() as cloud:
+        out.write('A cloud with three hosts (%s) and VMs in every state '
+                  'on %s.\n\n' % (', '.join(base.HOSTS), DEMO_HOST))
+        exit_codes = []
+        for argv in session:
+            out.write('$ openstack %s\n' % ' '.join(
+                shlex.quote(a) for a in argv))
+            result = cloud.openstack(*argv)
+            out.write(result.stdout)
+            if result.stderr:
+                out.write(result.stderr)
+            out.write('(exit status %s)\n\n' % result.exit_code)
+            out.flush()
+            exit_codes.append(result.exit_code)
+    # The session is a smoke test too: every step must have worked.
+    return 0 if exit_codes == [0] * len(session) else 1
+
+
+def _serve(app, port=0):
+    """Serve a WSGI app on 127.0.0.1 in a green thread; return the port."""
+    sock = eventlet.listen(('127.0.0.1', port))
+    eventlet.spawn_n(wsgi.server, sock, app, log=_WsgiLog(), log_output=False)
+    return sock.getsockname()[1]
+
+
+class _WsgiLog:
+    def write(self, text):
+        pass
+
+
+def serve(directory=None, out=sys.stdout):
+    """Serve the APIs over HTTP on loopback until Ctrl-C."""
+    directory = directory or tempfile.mkdtemp(prefix='migrationhelper-')
+    with quiet_control_plane(), running_cloud() as cloud:
+        compute_port = _serve(cloud.api_fixture.app())
+        placement_port = _serve(placement_deploy.loadapp(
+            cloud.placement_fixture.conf_fixture.conf))
+        compute_url = 'http://127.0.0.1:%d/v2.1/' % compute_port
+        path = os.path.join(directory, 'clouds.yaml')
+        with open(path, 'w') as f:
+            yaml.safe_dump({'clouds': {SANDBOX_CLOUD: {
+                'auth_type': 'admin_token',
+                'auth': {'endpoint': compute_url,
+                         'token': base.ADMIN_TOKEN},
+                'compute_endpoint_override': compute_url,
+                'placement_endpoint_override':
+                    'http://127.0.0.1:%d/' % placement_port,
+            }}}, f)
+        out.write('The sandbox cloud is up: compute on 127.0.0.1:%d, '
+                  'placement on 127.0.0.1:%d.\n'
+                  % (compute_port, placement_port))
+        out.write('In another terminal:\n\n')
+        out.write('export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=%s\n\n'
+                  % (shlex.quote(path), SANDBOX_CLOUD))
+        out.write('then, for example: openstack host vms %s -f json\n'
+                  'Ctrl-C stops it.\n' % DEMO_HOST.split('.')[0])
+        out.flush()
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            out.write('Stopped.\n')
+    return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ['demo']:
+        return demo()
+    if argv[:1] == ['serve']:
+        return serve(*argv[1:2])
+    sys.stderr.write('usage: python -m %s demo|serve [directory]\n'
+                     % __name__)
+    return 2
+
+
+if __name__ == '__main__':
+    sys.exit(main())
