@@ -23,6 +23,7 @@ clear, its status the one it had and its migration record finished.
 import dataclasses
 import time
 
+from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as sdk_exceptions
 
 from migrationhelper import cloud
@@ -78,6 +79,8 @@ class Options:
     on_timeout: str = ABORT
     wait: bool = True
     max_parallel: int = DEFAULT_MAX_PARALLEL
+    # The operator confirmed hosts that are down are fenced (--evacuate).
+    allow_evacuate: bool = False
 
 
 @dataclasses.dataclass
@@ -92,6 +95,8 @@ class Outcome:
     destination: str | None = None
     duration: float = 0.0
     message: str = ''
+    # Deleted by its owner while it was being moved: not left behind.
+    deleted: bool = False
 
 
 class _MoveFailed(Exception):
@@ -114,6 +119,19 @@ def planned_outcomes(planned, options):
             source, target.host if target else None, 0.0,
             p.decision.reason))
     return outcomes
+
+
+# A restarting nova-api: 502-504 from its proxy, or no connection at all.
+TRANSIENT_ERRORS = (sdk_exceptions.HttpException,
+                    ks_exceptions.ConnectionError)
+TRANSIENT_STATUS_CODES = frozenset((502, 503, 504))
+READ_RETRY_SECONDS = 300
+
+
+def is_transient(error):
+    if isinstance(error, ks_exceptions.ConnectionError):
+        return True
+    return getattr(error, 'status_code', None) in TRANSIENT_STATUS_CODES
 
 
 def idle(seconds):
@@ -171,9 +189,34 @@ class Move:
 
     # -- reading Nova --------------------------------------------------------
 
+    def _read(self, call):
+        """A GET, retried with backoff while the API is unavailable.
+
+        A nova-api restart answers 503 or drops connections for a while;
+        reads are safe to repeat, so they are, for up to READ_RETRY_SECONDS.
+        """
+        delay = 0.5
+        give_up = self.clock() + READ_RETRY_SECONDS
+        while True:
+            try:
+                return call()
+            except TRANSIENT_ERRORS as e:
+                if not is_transient(e) or self.clock() >= give_up:
+                    raise
+                self.report(self, _('compute API unavailable (%(error)s), '
+                                    'reading again in %(delay).1fs') % {
+                    'error': type(e).__name__, 'delay': delay})
+                idle(delay)
+                delay = min(delay * 2, 10.0)
+
     def refresh(self):
-        self.server = self.compute.get_server(self.server.id)
+        self.server = self._read(
+            lambda: self.compute.get_server(self.server.id))
         return self.server
+
+    def _migrations(self):
+        return self._read(lambda: list(
+            self.compute.migrations(server_id=self.server.id)))
 
     def _busy(self, server):
         return bool(server.task_state) or server.status in table.BUSY_STATUSES
@@ -193,12 +236,10 @@ class Move:
         return (yield from self._wait_until(lambda s: not self._busy(s)))
 
     def _migration_ids(self):
-        migrations = self.compute.migrations(server_id=self.server.id)
-        return {m.id for m in migrations}
+        return {m.id for m in self._migrations()}
 
     def _new_migration(self, known):
-        new = [m for m in self.compute.migrations(server_id=self.server.id)
-               if m.id not in known]
+        new = [m for m in self._migrations() if m.id not in known]
         return max(new, key=lambda m: m.created_at or '') if new else None
 
     def _migration_end(self, known):
@@ -230,18 +271,32 @@ class Move:
             self._finish(FAILED, self._explain(str(e)))
         except sdk_exceptions.NotFoundException:
             self._finish(SKIPPED, _('deleted while it was being moved'))
+            self.outcome.deleted = True
         except sdk_exceptions.SDKException as e:
             self._finish(FAILED, self._explain(str(e)))
 
     def _run(self):
         action = self.action
-        if self.server.status == 'VERIFY_RESIZE' and \
-                self.server.compute_host != self.source:
-            yield from self._complete_pending_resize()
-            return
         if action == table.SKIP:
             self._finish(SKIPPED, self.planned.decision.reason)
             return
+        # A queued move may start hours after its plan, and another drain
+        # of the same host may have moved the VM meanwhile: read it again.
+        planned = self.server
+        server = self.refresh()
+        if server.status == 'VERIFY_RESIZE' and \
+                server.compute_host != self.source:
+            yield from self._complete_pending_resize()
+            return
+        if server.compute_host != self.source:
+            yield from self._wait_idle()
+            yield from self._check_move_under_way(set())
+            return
+        if (server.status, server.task_state) != (planned.status,
+                                                  planned.task_state):
+            action = self._decide_now(server)
+            if action is None:
+                return
         if action == table.WAIT:
             action = yield from self._wait_for_task()
             if action is None:
@@ -267,7 +322,7 @@ class Move:
 
         That is where an interrupted drain leaves it: confirm, verify.
         """
-        migrations = list(self.compute.migrations(server_id=self.server.id))
+        migrations = self._migrations()
         known = {m.id for m in migrations if m.status != 'finished'}
         self.expected = ('ACTIVE' if self.server.power_state == table.RUNNING
                          else 'SHUTOFF')
@@ -292,8 +347,7 @@ class Move:
             server = self.refresh()
             if not self._busy(server):
                 break
-            migrations = list(
-                self.compute.migrations(server_id=self.server.id))
+            migrations = self._migrations()
             closed = {m.id for m in migrations
                       if m.status in cloud.FINAL_MIGRATION_STATUSES}
             if finished is None:
@@ -315,22 +369,31 @@ class Move:
         if server.compute_host != self.source:
             yield from self._check_move_under_way(finished or set())
             return None
-        host = self.planned.source
-        facts = cloud.server_facts(self.compute, server)
-        new = table.decide(facts, cloud.host_facts(host) if host
-                           else table.HostFacts())
-        if new.action == table.WAIT:
+        action = self._decide_now(server)
+        if action == table.WAIT:
             # Cannot happen with the task clear; never loop on it.
             self._finish(FAILED, _('still busy after its task ended'))
             return None
-        self.action = new.action
+        return action
+
+    def _decide_now(self, server):
+        """The table's decision for the VM as it is now; None if skipped."""
+        host = self.planned.source
+        facts = cloud.server_facts(self.compute, server)
+        new = table.decide(
+            facts, cloud.host_facts(host) if host else table.HostFacts(),
+            self.options.allow_evacuate)
         if new.action == table.SKIP:
             self._finish(SKIPPED, new.reason)
             return None
+        self.action = new.action
         return new.action
 
     def _check_move_under_way(self, finished):
         """Someone else's move took the VM away: verify it all the same."""
+        if self.server.status == 'SHELVED_OFFLOADED':
+            self._finish(MOVED, _('offloaded by another request'))
+            return
         if self.server.status == 'VERIFY_RESIZE':
             # A cold migration's last step is ours to take.
             yield from self._complete_pending_resize()
@@ -352,10 +415,19 @@ class Move:
     def _confirm_resize(self):
         self.report(self, _('confirming the resize on %s')
                     % self.server.compute_host)
-        yield from self._call_when_not_busy(
-            self.compute.confirm_server_resize, self.server)
+        yield from self._issue(
+            self._confirm_sent, self.compute.confirm_server_resize,
+            self.server)
         yield from self._wait_until(
             lambda s: s.status != 'VERIFY_RESIZE' and not self._busy(s))
+
+    def _confirm_sent(self, server):
+        """Whether Nova took the confirmation (it runs asynchronously)."""
+        if server.status != 'VERIFY_RESIZE':
+            return True
+        newest = cloud.latest_migrations(self._migrations()).get(server.id)
+        return newest is not None and newest.status in (
+            'confirming', 'confirmed')
 
     def _reset_state(self, why):
         self.report(self, _('resetting state to active (%s)') % why)
@@ -363,10 +435,15 @@ class Move:
         self.messages.append(_('state reset to active: %s') % why)
         self.refresh()
 
-    def _call_when_not_busy(self, call, *args, **kwargs):
-        """Issue ``call``; a 409 because the VM is busy means wait.
+    def _issue(self, issued, call, *args, **kwargs):
+        """Send a request that changes the VM, once.
 
-        A 409 on an idle VM is a real refusal (wrong state) and fails.
+        A 409 because the VM is busy means wait, then send it again unless
+        ``issued(vm)`` shows someone else did the same meanwhile; a 409 on
+        an idle VM is a real refusal (wrong state) and fails. When the
+        answer is lost (503, dropped connection), Nova may or may not have
+        acted: the VM is read again (through the outage) and ``issued(vm)``
+        says whether it did, before anything is sent twice.
         """
         while True:
             try:
@@ -375,7 +452,20 @@ class Move:
                 if not self._busy(self.refresh()):
                     raise _MoveFailed(e.details or str(e))
                 self.report(self, _('busy, waiting: %s') % e.details)
-                yield from self._wait_idle()
+                server = yield from self._wait_idle()
+                if issued(server):
+                    # Another drain of this host did it meanwhile.
+                    return None
+            except TRANSIENT_ERRORS as e:
+                if not is_transient(e):
+                    raise
+                self.report(self, _('no answer (%s): looking at the VM '
+                                    'before sending it again')
+                            % type(e).__name__)
+                if issued(self.refresh()):
+                    return None
+                self._schedule_poll()
+                yield
 
     # -- live and cold migration, retried ------------------------------------
 
@@ -406,17 +496,23 @@ class Move:
     def _migrate_once(self, live):
         known = self._migration_ids()
         target = self.target
+
+        def moving(server):
+            return (self._busy(server) or server.compute_host != self.source or
+                    self._new_migration(known) is not None)
+
         self.report(self, _('%(how)s to %(where)s') % {
             'how': _('live-migrating') if live else _('cold-migrating'),
             'where': target or _('a host the scheduler picks')})
         try:
             if live:
-                yield from self._call_when_not_busy(
-                    self.compute.live_migrate_server, self.server,
+                yield from self._issue(
+                    moving, self.compute.live_migrate_server, self.server,
                     host=target, block_migration='auto')
             else:
-                yield from self._call_when_not_busy(
-                    self.compute.migrate_server, self.server, host=target)
+                yield from self._issue(
+                    moving, self.compute.migrate_server, self.server,
+                    host=target)
         except sdk_exceptions.BadRequestException as e:
             # Refused up front (no valid host, a failed pre-check).
             raise _MoveFailed(e.details or str(e))
@@ -458,7 +554,8 @@ class Move:
         known = self._migration_ids()
         target = self.target
         self.report(self, _('evacuating from %s') % self.source)
-        yield from self._call_when_not_busy(
+        yield from self._issue(
+            lambda s: self._busy(s) or s.compute_host != self.source,
             self.compute.evacuate_server, self.server, host=target)
         if not self.options.wait:
             self._finish(IN_PROGRESS, _('issued; not waiting (--no-wait)'))
@@ -471,7 +568,8 @@ class Move:
             # Nova 2.95+ leaves evacuated VMs stopped: give back its power.
             self.report(self, _('starting it again on %s')
                         % server.compute_host)
-            yield from self._call_when_not_busy(
+            yield from self._issue(
+                lambda s: self._busy(s) or s.status != 'SHUTOFF',
                 self.compute.start_server, self.server)
             yield from self._wait_idle()
         expected = 'ACTIVE' if was_running else 'SHUTOFF'
@@ -484,7 +582,8 @@ class Move:
 
     def _offload(self):
         self.report(self, _('offloading the shelved VM'))
-        yield from self._call_when_not_busy(
+        yield from self._issue(
+            lambda s: self._busy(s) or s.status != 'SHELVED',
             self.compute.shelve_offload_server, self.server)
         if not self.options.wait:
             self._finish(IN_PROGRESS, _('issued; not waiting (--no-wait)'))

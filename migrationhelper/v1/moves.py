@@ -100,6 +100,7 @@ def engine_options(parsed_args, target_host=None, targets_by_source=None):
         on_timeout=parsed_args.on_timeout,
         wait=parsed_args.wait,
         max_parallel=parsed_args.max_parallel,
+        allow_evacuate=parsed_args.evacuate,
     )
 
 
@@ -109,11 +110,14 @@ def result_rows(outcomes):
 
 
 def exit_code(outcomes, interrupted=False):
-    """0 when every VM moved (or a dry run), 3 when VMs are left."""
+    """0 when every VM moved (or a dry run), 3 when VMs are left.
+
+    A VM its owner deleted during the move is not left behind.
+    """
     if interrupted:
         return EXIT_INTERRUPTED
     done = (engine.MOVED, engine.PLANNED)
-    if all(o.result in done for o in outcomes):
+    if all(o.result in done or o.deleted for o in outcomes):
         return EXIT_DONE
     return EXIT_VMS_LEFT
 

@@ -24,6 +24,7 @@ See ../shared/nova-test-cloud.md for why each piece below is needed.
 import contextlib
 import io
 import json
+import logging
 import os
 import sys
 import threading
@@ -32,6 +33,7 @@ from unittest import mock
 
 import fixtures
 from nova.api import auth as nova_auth
+from nova.api.openstack import wsgi as nova_wsgi
 from nova import context as nova_context
 from nova import objects
 from nova.servicegroup.drivers import db as servicegroup_db
@@ -45,6 +47,8 @@ import openstack.proxy
 from openstack import service_description
 from openstackclient import shell
 from osc_lib import clientmanager as osc_clientmanager
+import webob
+import webob.exc
 import yaml
 
 # Nova's test base stubs these in every setUp for its own use; our client
@@ -66,10 +70,45 @@ MEMBER_CLOUD = 'mh-member'
 # Placement's no-auth middleware treats the token "admin" as an admin.
 ADMIN_TOKEN = 'admin'
 MEMBER_TOKEN = 'member-token'
+# An admin token no output may ever show.
+SECRET_CLOUD = 'mh-secret'
+SECRET_TOKEN = 'gAAAAABsecret-0123456789-do-not-print'
 TOKENS = {
     ADMIN_TOKEN: ('cloud-admin', PROJECT_A, ['reader', 'member', 'admin']),
     MEMBER_TOKEN: ('alice', PROJECT_B, ['reader', 'member']),
+    SECRET_TOKEN: ('cloud-admin', PROJECT_A, ['reader', 'member', 'admin']),
 }
+
+
+# The in-process cloud's loggers. A real cloud's logs are not the command's
+# output, so while a command runs they skip its console handler.
+CONTROL_PLANE_LOGGERS = ('nova', 'placement', 'oslo_messaging',
+                         'oslo_policy', 'oslo_concurrency', 'oslo_db',
+                         'stevedore', 'keystonemiddleware')
+
+
+@contextlib.contextmanager
+def control_plane_logs_kept_apart():
+    """Keep the cloud's logs out of the command's console output.
+
+    They go to the root handlers of before (the test's capture), not to the
+    console handler that the ``openstack`` shell adds to the root logger.
+    """
+    handlers = list(logging.getLogger().handlers)
+    saved = []
+    for name in CONTROL_PLANE_LOGGERS:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.propagate))
+        logger.propagate = False
+        for handler in handlers:
+            logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        for logger, propagate in saved:
+            logger.propagate = propagate
+            for handler in handlers:
+                logger.removeHandler(handler)
 
 
 def _forget_cached_clients():
@@ -217,7 +256,8 @@ class NovaCloudTestCase(test.TestCase,
                 'placement_endpoint_override': placement_url,
             }
         config = {'clouds': {ADMIN_CLOUD: cloud(ADMIN_TOKEN),
-                             MEMBER_CLOUD: cloud(MEMBER_TOKEN)}}
+                             MEMBER_CLOUD: cloud(MEMBER_TOKEN),
+                             SECRET_CLOUD: cloud(SECRET_TOKEN)}}
         path = os.path.join(
             self.useFixture(fixtures.TempDir()).path, 'clouds.yaml')
         with open(path, 'w') as f:
@@ -241,7 +281,8 @@ class NovaCloudTestCase(test.TestCase,
         _forget_cached_clients()
         stdout, stderr = io.StringIO(), io.StringIO()
         with mock.patch.object(sys, 'stdout', stdout), \
-                mock.patch.object(sys, 'stderr', stderr):
+                mock.patch.object(sys, 'stderr', stderr), \
+                control_plane_logs_kept_apart():
             try:
                 exit_code = shell.main(argv)
             except SystemExit as e:
@@ -366,6 +407,31 @@ class NovaCloudTestCase(test.TestCase,
                         block_migration, migrate_data)
         with mock.patch.object(driver, 'live_migration', flaky):
             yield
+
+    @contextlib.contextmanager
+    def api_outage(self, seconds, starts_on=None):
+        """nova-api answers 503 to everything for ``seconds``.
+
+        As a restarting nova-api behind its proxy does. The outage starts
+        with the first request for which ``starts_on(request)`` is true
+        (that request is refused too), or at once.
+        """
+        real_call = nova_wsgi.Resource.__call__
+        outage = {'until': None if starts_on else time.monotonic() + seconds,
+                  'refused': 0}
+
+        def call(resource, environ, start_response):
+            request = webob.Request(environ)
+            if outage['until'] is None and starts_on(request):
+                outage['until'] = time.monotonic() + seconds
+            if outage['until'] is not None and \
+                    time.monotonic() < outage['until']:
+                outage['refused'] += 1
+                return webob.exc.HTTPServiceUnavailable()(
+                    environ, start_response)
+            return real_call.__get__(resource)(environ, start_response)
+        with mock.patch.object(nova_wsgi.Resource, '__call__', call):
+            yield outage
 
     # -- host faults ---------------------------------------------------------
 

@@ -22,7 +22,6 @@ It lives with the tests: the runtime package never imports nova.
 """
 
 import contextlib
-import logging
 import os
 import shlex
 import sys
@@ -72,22 +71,6 @@ def running_cloud():
         cloud.doCleanups()
 
 
-@contextlib.contextmanager
-def quiet_control_plane():
-    """The cloud's own logs are not the commands' output: keep them out."""
-    names = ('nova', 'placement', 'oslo_messaging', 'oslo_policy',
-             'stevedore')
-    loggers = [logging.getLogger(n) for n in names]
-    saved = [lg.propagate for lg in loggers]
-    for lg in loggers:
-        lg.propagate = False
-    try:
-        yield
-    finally:
-        for lg, propagate in zip(loggers, saved):
-            lg.propagate = propagate
-
-
 def demo(out=sys.stdout):
     """Run an operator's session and print it, command by command."""
     short = DEMO_HOST.split('.')[0]
@@ -99,7 +82,7 @@ def demo(out=sys.stdout):
         ('host', 'vms', short),
         ('host', 'undrain', short),
     )
-    with quiet_control_plane(), running_cloud() as cloud:
+    with base.control_plane_logs_kept_apart(), running_cloud() as cloud:
         out.write('A cloud with three hosts (%s) and VMs in every state '
                   'on %s.\n\n' % (', '.join(base.HOSTS), DEMO_HOST))
         exit_codes = []
@@ -132,7 +115,7 @@ class _WsgiLog:
 def serve(directory=None, out=sys.stdout):
     """Serve the APIs over HTTP on loopback until Ctrl-C."""
     directory = directory or tempfile.mkdtemp(prefix='migrationhelper-')
-    with quiet_control_plane(), running_cloud() as cloud:
+    with base.control_plane_logs_kept_apart(), running_cloud() as cloud:
         compute_port = _serve(cloud.api_fixture.app())
         placement_port = _serve(placement_deploy.loadapp(
             cloud.placement_fixture.conf_fixture.conf))
