@@ -111,6 +111,20 @@ def control_plane_logs_kept_apart():
                 logger.removeHandler(handler)
 
 
+def silence_console_logging():
+    """Outside a test run (demo, sandbox, bench): no log lines on screen.
+
+    Importing nova's test machinery leaves a root handler writing to
+    stdout; the cloud's logs then still reach the test fixtures' capture.
+    """
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if isinstance(handler, logging.StreamHandler) and getattr(
+                handler, 'stream', None) in (sys.stdout, sys.stderr,
+                                             sys.__stdout__, sys.__stderr__):
+            root.removeHandler(handler)
+
+
 def _forget_cached_clients():
     """Drop the API clients an earlier in-process run cached.
 

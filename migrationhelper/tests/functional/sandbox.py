@@ -62,6 +62,7 @@ class SandboxCloud(base.NovaCloudTestCase):
 
 @contextlib.contextmanager
 def running_cloud():
+    base.silence_console_logging()
     cloud = SandboxCloud('runTest')
     cloud.setUp()
     try:
@@ -82,7 +83,7 @@ def demo(out=sys.stdout):
         ('host', 'vms', short),
         ('host', 'undrain', short),
     )
-    with base.control_plane_logs_kept_apart(), running_cloud() as cloud:
+    with running_cloud() as cloud:
         out.write('A cloud with three hosts (%s) and VMs in every state '
                   'on %s.\n\n' % (', '.join(base.HOSTS), DEMO_HOST))
         exit_codes = []
@@ -115,7 +116,7 @@ class _WsgiLog:
 def serve(directory=None, out=sys.stdout):
     """Serve the APIs over HTTP on loopback until Ctrl-C."""
     directory = directory or tempfile.mkdtemp(prefix='migrationhelper-')
-    with base.control_plane_logs_kept_apart(), running_cloud() as cloud:
+    with running_cloud() as cloud:
         compute_port = _serve(cloud.api_fixture.app())
         placement_port = _serve(placement_deploy.loadapp(
             cloud.placement_fixture.conf_fixture.conf))

@@ -1,0 +1,279 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Benchmark: host drain against Nova's floor, API cost, start-up cost.
+
+A benchmark, not a test: ``tox -e bench`` prints a table of measurements
+taken side by side in one run on the sandbox cloud, whose fake hypervisor
+spends real time in each move (MOVE_SECONDS of sleep in live migration and
+in the cold migration's disk copy), so that the control plane is not the
+only cost.
+"""
+
+import collections
+import contextlib
+import platform
+import re
+import subprocess
+import sys
+import time
+
+from keystoneauth1 import session as ks_session
+from nova.virt import fake
+import openstack
+
+from migrationhelper.tests.functional import base
+
+MOVE_SECONDS = 1.0
+HOST = base.HOSTS[0]
+
+
+class SlowMoveFakeDriver(fake.MediumFakeDriver):
+    """Moves that take wall time on the hypervisor, and room for 200 VMs."""
+
+    vcpus = 400
+    memory_mb = 262144
+    local_gb = 4096
+
+    def live_migration(self, *args, **kwargs):
+        time.sleep(MOVE_SECONDS)
+        return super().live_migration(*args, **kwargs)
+
+    def migrate_disk_and_power_off(self, *args, **kwargs):
+        time.sleep(MOVE_SECONDS)
+        return super().migrate_disk_and_power_off(*args, **kwargs)
+
+
+# Nova loads drivers only from its own namespace.
+fake.SlowMoveFakeDriver = SlowMoveFakeDriver
+
+
+class BenchCloud(base.NovaCloudTestCase):
+    compute_driver = 'fake.SlowMoveFakeDriver'
+
+    def runTest(self):
+        """Never run: setUp() builds the cloud, doCleanups() ends it."""
+
+    def fill(self, running, stopped):
+        servers = [self.create_active('run-%02d' % i, HOST)
+                   for i in range(running)]
+        servers += [self.create_shutoff('off-%02d' % i, HOST)
+                    for i in range(stopped)]
+        return servers
+
+    def fill_many(self, count):
+        self.admin_api.post_server({'server': {
+            'name': 'many', 'imageRef': base.IMAGE_ID,
+            'flavorRef': base.FLAVOR_ID, 'networks': 'none', 'host': HOST,
+            'min_count': count, 'max_count': count}})
+        for _ in range(600):
+            servers = self.nova_servers_on(HOST)
+            if len(servers) == count and all(
+                    s['status'] == 'ACTIVE' for s in servers):
+                return
+            time.sleep(0.5)
+        raise RuntimeError('the %d VMs did not become ACTIVE' % count)
+
+
+@contextlib.contextmanager
+def cloud():
+    base.silence_console_logging()
+    bench = BenchCloud('runTest')
+    bench.setUp()
+    try:
+        yield bench
+    finally:
+        bench.doCleanups()
+
+
+@contextlib.contextmanager
+def counted_requests():
+    """Count the HTTP requests the client side sends (compute, placement)."""
+    counts = collections.Counter()
+    real = ks_session.Session.request
+
+    def request(session, url, method, *args, **kwargs):
+        counts[method] += 1
+        return real(session, url, method, *args, **kwargs)
+    ks_session.Session.request = request
+    try:
+        yield counts
+    finally:
+        ks_session.Session.request = real
+
+
+def timed(fn):
+    start = time.monotonic()
+    result = fn()
+    return time.monotonic() - start, result
+
+
+def floor(bench, servers):
+    """The same moves straight to the API at once, polled every 50 ms."""
+    base._forget_cached_clients()
+    conn = openstack.connect(cloud=base.ADMIN_CLOUD)
+    compute = conn.compute
+    with counted_requests() as counts:
+        start = time.monotonic()
+        for server in servers:
+            if server['status'] == 'ACTIVE':
+                compute.live_migrate_server(server['id'],
+                                            block_migration='auto')
+            else:
+                compute.migrate_server(server['id'])
+        pending = {s['id'] for s in servers}
+        confirmed = set()
+        while pending:
+            time.sleep(0.05)
+            for server_id in list(pending):
+                server = compute.get_server(server_id)
+                if server.status == 'VERIFY_RESIZE':
+                    if server_id not in confirmed:
+                        compute.confirm_server_resize(server_id)
+                        confirmed.add(server_id)
+                elif not server.task_state and server.compute_host != HOST \
+                        and server.status in ('ACTIVE', 'SHUTOFF'):
+                    pending.discard(server_id)
+        return time.monotonic() - start, sum(counts.values())
+
+
+def drain(bench, *options):
+    with counted_requests() as counts:
+        seconds, result = timed(
+            lambda: bench.openstack('host', 'drain', HOST, '-f', 'json',
+                                    *options))
+    if result.exit_code != 0:
+        raise RuntimeError(repr(result))
+    return seconds, sum(counts.values())
+
+
+def anchor(bench, servers):
+    """What operators do today: one OSC command after another."""
+    with counted_requests() as counts:
+        start = time.monotonic()
+        for server in servers:
+            if server['status'] == 'ACTIVE':
+                bench.openstack('server', 'migrate', '--live-migration',
+                                '--wait', server['id'])
+            else:
+                bench.openstack('server', 'migrate', '--wait', server['id'])
+                bench.openstack('server', 'resize', 'confirm', server['id'])
+        return time.monotonic() - start, sum(counts.values())
+
+
+def import_cost():
+    """Microseconds our modules add to an `openstack` start-up."""
+    code = ('import openstackclient.shell, osc_lib.command.command, '
+            'osc_lib.cli.format_columns, osc_lib.utils, openstack, cliff, '
+            'oslo_i18n, keystoneauth1.exceptions\n'
+            'import migrationhelper.plugin, migrationhelper.v1.host, '
+            'migrationhelper.v1.server')
+    runs = []
+    for _ in range(5):
+        out = subprocess.run([sys.executable, '-X', 'importtime', '-c', code],
+                             capture_output=True, text=True).stderr
+        runs.append(sum(
+            int(m.group(1)) for m in re.finditer(
+                r'import time:\s+(\d+) \|\s+\d+ \|\s+.*migrationhelper',
+                out)))
+    return sorted(runs)[len(runs) // 2]
+
+
+WHY = """
+(a) Each move polls its own VM, starting at 0.25 s and slowing down as the
+    move goes on, and reads its migration record before and after the move;
+    the floor polls everything every 50 ms and verifies nothing. The drain
+    also lists the host, checks capacity in placement, disables the service
+    and lists the host again at the end.
+(b) Polling is one GET per VM in flight per poll (not one listing for all),
+    plus a GET before acting, two migration listings per move for
+    verification, and the shell's own discovery requests. One listing per
+    poll cycle (servers changed since the last one) is the next step.
+"""
+
+
+def main():
+    rows = []
+
+    def row(what, value, goal, verdict):
+        rows.append((what, value, goal, verdict))
+        print('%-58s %-22s %-18s %s' % rows[-1], flush=True)
+
+    print('%-58s %-22s %-18s %s' % ('measurement', 'value', 'goal', ''))
+    for count in (6, 24):
+        running, stopped = count // 2, count - count // 2
+        with cloud() as bench:
+            servers = bench.fill(running, stopped)
+            floor_s, floor_req = floor(bench, servers)
+        row('%d VMs (%d running): floor, API at once, 50 ms polls'
+            % (count, running), '%.1f s' % floor_s, '', '')
+        # As the floor does: every move at once (live migrations still
+        # one at a time per source host, as nova-compute runs them).
+        with cloud() as bench:
+            bench.fill(running, stopped)
+            drain_s, drain_req = drain(bench, '--max-parallel', str(count))
+        ratio = drain_s / floor_s
+        row('%d VMs: host drain --max-parallel %d' % (count, count),
+            '%.1f s (%.2fx floor)' % (drain_s, ratio), '<= 1.25x floor',
+            'met' if ratio <= 1.25 else 'MISSED (a)')
+        per_vm = drain_req / count
+        row('%d VMs: requests per VM moved (host drain)' % count,
+            '%.1f (floor %.1f)' % (per_vm, floor_req / count), '<= 8',
+            'met' if per_vm <= 8 else 'MISSED (b)')
+        if count == 6:
+            with cloud() as bench:
+                bench.fill(running, stopped)
+                default_s, _ = drain(bench)
+            row('%d VMs: host drain, default --max-parallel 2' % count,
+                '%.1f s (%.2fx floor)' % (default_s, default_s / floor_s),
+                '', '')
+            with cloud() as bench:
+                servers = bench.fill(running, stopped)
+                anchor_s, _ = anchor(bench, servers)
+            row('%d VMs: loop of server migrate --wait (anchor)' % count,
+                '%.1f s (%.1fx floor)' % (anchor_s, anchor_s / floor_s),
+                '', '')
+
+    timings = {}
+    for parallel in (1, 4):
+        with cloud() as bench:
+            bench.fill(0, 4)
+            timings[parallel], _ = drain(bench, '--max-parallel',
+                                         str(parallel))
+    ratio = timings[4] / timings[1]
+    row('4 stopped VMs: --max-parallel 4 vs 1',
+        '%.1f s vs %.1f s (%.2fx)' % (timings[4], timings[1], ratio),
+        '< 0.75x', 'met' if ratio < 0.75 else 'MISSED')
+
+    with cloud() as bench:
+        bench.fill_many(200)
+        with counted_requests() as counts:
+            seconds, result = timed(
+                lambda: bench.openstack('host', 'vms', HOST, '-f', 'json'))
+        listed = len(result.json())
+    row('host vms on a host with %d VMs' % listed,
+        '%.2f s, %d requests' % (seconds, sum(counts.values())),
+        'no per-VM calls', 'met' if sum(counts.values()) < 10 else 'MISSED')
+
+    cost = import_cost()
+    row('start-up: what our modules add to every openstack call',
+        '%.1f ms' % (cost / 1000.0), '< 10 ms',
+        'met' if cost < 10000 else 'MISSED')
+    print('\nmachine: %s, %s, Python %s; move time on the fake hypervisor '
+          '%.1f s' % (platform.machine(), platform.processor() or '?',
+                      platform.python_version(), MOVE_SECONDS))
+    print(WHY)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
