@@ -75,12 +75,13 @@ class BenchCloud(base.NovaCloudTestCase):
             'name': 'many', 'imageRef': base.IMAGE_ID,
             'flavorRef': base.FLAVOR_ID, 'networks': 'none', 'host': HOST,
             'min_count': count, 'max_count': count}})
-        for _ in range(600):
-            servers = self.nova_servers_on(HOST)
-            if len(servers) == count and all(
-                    s['status'] == 'ACTIVE' for s in servers):
+        for _ in range(300):
+            time.sleep(2)
+            active = self.admin_api.api_get(
+                '/servers?all_tenants=1&status=ACTIVE&host=%s&limit=1000'
+                % HOST).body['servers']
+            if len(active) == count:
                 return
-            time.sleep(0.5)
         raise RuntimeError('the %d VMs did not become ACTIVE' % count)
 
 
