@@ -194,6 +194,8 @@ class Move:
         # Set by the engine: waiting for a poll, and what the poll saw.
         self.waiting = False
         self.seen = None
+        # Whether self.server was read before the last request we sent.
+        self.stale = False
         target = options.targets_by_source.get(self.source,
                                                options.target_host)
         self.target = target.host if target else None
@@ -236,6 +238,7 @@ class Move:
     def refresh(self):
         self.server = self._read(
             lambda: self.compute.get_server(self.server.id))
+        self.stale = False
         return self.server
 
     def _migrations(self):
@@ -245,15 +248,17 @@ class Move:
     def _busy(self, server):
         return bool(server.task_state) or server.status in table.BUSY_STATUSES
 
-    def _wait_until(self, done):
+    def _wait_until(self, done, look_first=True):
         """Poll until ``done(server)``; raise _TimedOut at the deadline.
 
-        The first look is a GET; later ones use the engine's listing of the
-        cycle when there was one (see Engine._poll_together).
+        The first look is a GET, unless ``look_first`` is false (right after
+        a request, when the answer is known to be "not yet"); later looks
+        use the engine's listing of the cycle when there was one (see
+        Engine._poll_together).
         """
-        server = self.refresh()
+        server = self.refresh() if look_first else None
         while True:
-            if done(server):
+            if server is not None and done(server):
                 return server
             if self.clock() >= self.deadline:
                 raise _TimedOut()
@@ -265,21 +270,24 @@ class Move:
                 self.waiting = False
             server = self._polled()
 
+    def _wait_idle(self, look_first=True):
+        return (yield from self._wait_until(lambda s: not self._busy(s),
+                                            look_first))
+
     def _polled(self):
         """The VM as this cycle's listing shows it, else as a GET does."""
         seen, self.seen = self.seen, None
         if seen is None:
             return self.refresh()
         if seen is UNCHANGED:
-            return self.server
+            # Unchanged since our copy, unless our copy predates a request.
+            return self.refresh() if self.stale else self.server
         if seen.status == 'DELETED':
             raise sdk_exceptions.NotFoundException(
                 _('server %s was deleted') % seen.id)
         self.server = seen
+        self.stale = False
         return seen
-
-    def _wait_idle(self):
-        return (yield from self._wait_until(lambda s: not self._busy(s)))
 
     def _migration_ids(self):
         return {m.id for m in self._migrations()}
@@ -465,7 +473,8 @@ class Move:
             self._confirm_sent, self.compute.confirm_server_resize,
             self.server)
         yield from self._wait_until(
-            lambda s: s.status != 'VERIFY_RESIZE' and not self._busy(s))
+            lambda s: s.status != 'VERIFY_RESIZE' and not self._busy(s),
+            look_first=False)
 
     def _confirm_sent(self, server):
         """Whether Nova took the confirmation (it runs asynchronously)."""
@@ -493,6 +502,7 @@ class Move:
         """
         while True:
             try:
+                self.stale = True
                 return call(*args, **kwargs)
             except sdk_exceptions.ConflictException as e:
                 if not self._busy(self.refresh()):
@@ -565,7 +575,7 @@ class Move:
         if not self.options.wait:
             self._finish(IN_PROGRESS, _('issued; not waiting (--no-wait)'))
             return
-        server = yield from self._wait_idle()
+        server = yield from self._wait_idle(look_first=False)
         if server.status == 'VERIFY_RESIZE' and \
                 server.compute_host != self.source:
             yield from self._confirm_resize()
@@ -606,7 +616,7 @@ class Move:
         if not self.options.wait:
             self._finish(IN_PROGRESS, _('issued; not waiting (--no-wait)'))
             return
-        yield from self._wait_idle()
+        yield from self._wait_idle(look_first=False)
         migration = yield from self._migration_end(known)
         server = self.refresh()
         if was_running and server.status == 'SHUTOFF' and \
@@ -617,7 +627,7 @@ class Move:
             yield from self._issue(
                 lambda s: self._busy(s) or s.status != 'SHUTOFF',
                 self.compute.start_server, self.server)
-            yield from self._wait_idle()
+            yield from self._wait_idle(look_first=False)
         expected = 'ACTIVE' if was_running else 'SHUTOFF'
         try:
             self._verify(self.refresh(), expected, migration)
@@ -637,7 +647,8 @@ class Move:
         # Nova shows SHELVED_OFFLOADED a moment before it drops the host.
         server = yield from self._wait_until(
             lambda s: not self._busy(s) and not (
-                s.status == 'SHELVED_OFFLOADED' and s.compute_host))
+                s.status == 'SHELVED_OFFLOADED' and s.compute_host),
+            look_first=False)
         if server.status == 'SHELVED_OFFLOADED':
             self._finish(MOVED, _('offloaded: it has no host until it is '
                                   'unshelved'))
@@ -649,6 +660,7 @@ class Move:
 
     def _on_timeout(self):
         waited = _('no end after %ds') % self.options.timeout
+        self.refresh()
         if not self.is_live or self.server.status != 'MIGRATING':
             self._finish(IN_PROGRESS, _(
                 '%s; cold migrations and other tasks cannot be aborted, '

@@ -203,12 +203,9 @@ class DrainHost(moves.MoveCommand):
 
     def take_action(self, parsed_args):
         compute = self.app.client_manager.compute
-        cloud.check_compute_api(compute)
-        compute_hosts = cloud.list_compute_hosts(compute)
+        compute_hosts, target = moves.compute_hosts_and_target(
+            compute, parsed_args.target_host)
         drained = _resolve_all(compute_hosts, parsed_args.hosts)
-        target = None
-        if parsed_args.target_host:
-            target = hosts.resolve(parsed_args.target_host, compute_hosts)
         request = drain.Request(
             hosts=drained, compute_hosts=compute_hosts,
             options=moves.engine_options(parsed_args, target),

@@ -20,7 +20,9 @@ import argparse
 
 from osc_lib.command import command
 
+from migrationhelper import cloud
 from migrationhelper import engine
+from migrationhelper import hosts
 from migrationhelper.i18n import _
 
 RESULT_COLUMNS = (
@@ -89,6 +91,16 @@ def add_move_options(parser):
     parser.add_argument(
         '--no-wait', dest='wait', action='store_false', default=True,
         help=_('Issue the moves and return; their results are in-progress'))
+
+
+def compute_hosts_and_target(compute, target_name):
+    """Every compute host, and --target-host resolved among them."""
+    cloud.check_compute_api(compute)
+    compute_hosts = cloud.list_compute_hosts(compute)
+    target = None
+    if target_name:
+        target = hosts.resolve(target_name, compute_hosts)
+    return compute_hosts, target
 
 
 def engine_options(parsed_args, target_host=None, targets_by_source=None):

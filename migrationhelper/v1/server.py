@@ -18,7 +18,6 @@ from osc_lib import exceptions
 
 from migrationhelper import cloud
 from migrationhelper import engine
-from migrationhelper import hosts
 from migrationhelper.i18n import _
 from migrationhelper import plan
 from migrationhelper import progress
@@ -48,11 +47,8 @@ class SmartMigrate(moves.MoveCommand):
 
     def take_action(self, parsed_args):
         compute = self.app.client_manager.compute
-        cloud.check_compute_api(compute)
-        compute_hosts = cloud.list_compute_hosts(compute)
-        target = None
-        if parsed_args.target_host:
-            target = hosts.resolve(parsed_args.target_host, compute_hosts)
+        compute_hosts, target = moves.compute_hosts_and_target(
+            compute, parsed_args.target_host)
         servers = cloud.find_servers(compute, parsed_args.servers)
         planned = plan.plan_servers(compute, servers, compute_hosts,
                                     allow_evacuate=parsed_args.evacuate)

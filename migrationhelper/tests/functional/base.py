@@ -125,6 +125,22 @@ def silence_console_logging():
             root.removeHandler(handler)
 
 
+@contextlib.contextmanager
+def cloud_outside_a_test(case_class):
+    """A cloud test case's cloud, for the demo, sandbox and benchmark.
+
+    ``case_class`` must have a ``runTest`` method (never run): setUp()
+    builds the cloud, doCleanups() ends it.
+    """
+    silence_console_logging()
+    case = case_class('runTest')
+    case.setUp()
+    try:
+        yield case
+    finally:
+        case.doCleanups()
+
+
 def _forget_cached_clients():
     """Drop the API clients an earlier in-process run cached.
 

@@ -85,15 +85,8 @@ class BenchCloud(base.NovaCloudTestCase):
         raise RuntimeError('the %d VMs did not become ACTIVE' % count)
 
 
-@contextlib.contextmanager
 def cloud():
-    base.silence_console_logging()
-    bench = BenchCloud('runTest')
-    bench.setUp()
-    try:
-        yield bench
-    finally:
-        bench.doCleanups()
+    return base.cloud_outside_a_test(BenchCloud)
 
 
 @contextlib.contextmanager

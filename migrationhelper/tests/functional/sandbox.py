@@ -62,14 +62,9 @@ class SandboxCloud(base.NovaCloudTestCase):
 
 @contextlib.contextmanager
 def running_cloud():
-    base.silence_console_logging()
-    cloud = SandboxCloud('runTest')
-    cloud.setUp()
-    try:
+    with base.cloud_outside_a_test(SandboxCloud) as cloud:
         cloud.populate()
         yield cloud
-    finally:
-        cloud.doCleanups()
 
 
 def demo(out=sys.stdout):
