@@ -34,6 +34,7 @@ import openstack
 from migrationhelper.tests.functional import base
 
 MOVE_SECONDS = 1.0
+LISTING_SIZES = (5, 60)
 HOST = base.HOSTS[0]
 
 
@@ -91,12 +92,17 @@ def cloud():
 
 @contextlib.contextmanager
 def counted_requests():
-    """Count the HTTP requests the client side sends (compute, placement)."""
+    """Count the HTTP requests the client sends (compute, placement).
+
+    The in-process control plane's own placement client has no auth plugin
+    (placement runs with no auth here); those requests are not ours.
+    """
     counts = collections.Counter()
     real = ks_session.Session.request
 
     def request(session, url, method, *args, **kwargs):
-        counts[method] += 1
+        if session.auth is not None:
+            counts[method] += 1
         return real(session, url, method, *args, **kwargs)
     ks_session.Session.request = request
     try:
@@ -248,15 +254,23 @@ def main():
         '%.1f s vs %.1f s (%.2fx)' % (timings[4], timings[1], ratio),
         '< 0.75x', 'met' if ratio < 0.75 else 'MISSED')
 
-    with cloud() as bench:
-        bench.fill_many(200)
-        with counted_requests() as counts:
-            seconds, result = timed(
-                lambda: bench.openstack('host', 'vms', HOST, '-f', 'json'))
-        listed = len(result.json())
-    row('host vms on a host with %d VMs' % listed,
-        '%.2f s, %d requests' % (seconds, sum(counts.values())),
-        'no per-VM calls', 'met' if sum(counts.values()) < 10 else 'MISSED')
+    # Building VMs is the slow part of the sandbox (about a second each),
+    # so the listing is measured at two sizes: its request count must not
+    # grow with the number of VMs.
+    listing = {}
+    for size in LISTING_SIZES:
+        with cloud() as bench:
+            bench.fill_many(size)
+            with counted_requests() as counts:
+                seconds, result = timed(lambda: bench.openstack(
+                    'host', 'vms', HOST, '-f', 'json'))
+            listing[len(result.json())] = (seconds, sum(counts.values()))
+    (small, (_s, small_req)), (large, (large_s, large_req)) = sorted(
+        listing.items())
+    row('host vms on a host with %d VMs (%d VMs: %d requests)'
+        % (large, small, small_req),
+        '%.2f s, %d requests' % (large_s, large_req),
+        'no per-VM calls', 'met' if large_req == small_req else 'MISSED')
 
     cost = import_cost()
     row('start-up: what our modules add to every openstack call',
