@@ -20,6 +20,7 @@ trusted: a move is done when Nova reports the VM on another host, its task
 clear, its status the one it had and its migration record finished.
 """
 
+import collections
 import dataclasses
 import datetime
 import time
@@ -63,6 +64,10 @@ COLD_MOVES = frozenset((
     table.RESET_THEN_COLD_MIGRATE,
 ))
 SUCCESSFUL_MIGRATION_STATUSES = frozenset(('completed', 'confirmed', 'done'))
+
+# Live migrations in flight per source host: the one nova-compute runs and
+# one queued behind it (see Engine).
+LIVE_PER_SOURCE = 2
 
 # Nova sets a live migration's task state before its conductor creates the
 # migration record; only a task with no open migration for this long is
@@ -137,6 +142,14 @@ def is_transient(error):
 
 # What a poll listing says of a VM that did not change since the last look.
 UNCHANGED = object()
+
+
+def _alive(server):
+    """The server, unless Nova shows it deleted (admins may still see it)."""
+    if server.status == 'DELETED':
+        raise sdk_exceptions.NotFoundException(
+            _('server %s was deleted') % server.id)
+    return server
 
 
 def _oldest_update(servers):
@@ -236,8 +249,8 @@ class Move:
                 delay = min(delay * 2, 10.0)
 
     def refresh(self):
-        self.server = self._read(
-            lambda: self.compute.get_server(self.server.id))
+        self.server = _alive(self._read(
+            lambda: self.compute.get_server(self.server.id)))
         self.stale = False
         return self.server
 
@@ -282,10 +295,7 @@ class Move:
         if seen is UNCHANGED:
             # Unchanged since our copy, unless our copy predates a request.
             return self.refresh() if self.stale else self.server
-        if seen.status == 'DELETED':
-            raise sdk_exceptions.NotFoundException(
-                _('server %s was deleted') % seen.id)
-        self.server = seen
+        self.server = _alive(seen)
         self.stale = False
         return seen
 
@@ -746,10 +756,12 @@ class Move:
 class Engine:
     """Run many moves at once, within Nova's limits and ours.
 
-    At most ``max_parallel`` moves are in flight, and at most one live
-    migration per source host: nova-compute runs them one at a time anyway
-    (``max_concurrent_live_migrations`` defaults to 1), and queueing them in
-    Nova would only start their timeouts early.
+    At most ``max_parallel`` moves are in flight, and at most
+    LIVE_PER_SOURCE live migrations per source host: nova-compute runs them
+    one at a time (``max_concurrent_live_migrations`` defaults to 1), so
+    one more waits in Nova's queue, ready to start the moment the running
+    one ends, without waiting for our next poll; queueing more would only
+    start their timeouts early.
     """
 
     def __init__(self, compute, options, report=None, clock=time.monotonic,
@@ -836,17 +848,18 @@ class Engine:
         }
 
     def _start_what_fits(self, pending, active):
-        live_sources = {m.source for m in active if m.is_live}
+        live_from = collections.Counter(m.source for m in active
+                                        if m.is_live)
         for move in list(pending):
             if len(active) >= self.options.max_parallel:
                 return
-            if move.is_live and move.source in live_sources:
+            if move.is_live and live_from[move.source] >= LIVE_PER_SOURCE:
                 continue
             pending.remove(move)
             move.generator = move.run()
             active.append(move)
             if move.is_live:
-                live_sources.add(move.source)
+                live_from[move.source] += 1
             self._step(move, active)
 
     def _step(self, move, active):

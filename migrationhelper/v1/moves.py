@@ -60,8 +60,9 @@ def add_move_options(parser):
         '--max-parallel', metavar='<count>', type=_whole_number(1),
         default=engine.DEFAULT_MAX_PARALLEL,
         help=_('Moves in flight at once (default: %d). Live migrations '
-               'from one source host still go one at a time, as '
-               'nova-compute runs them') % engine.DEFAULT_MAX_PARALLEL)
+               'from one source host run one at a time in nova-compute: '
+               'at most one more is queued behind the running one')
+        % engine.DEFAULT_MAX_PARALLEL)
     parser.add_argument(
         '--timeout', metavar='<seconds>', type=_whole_number(1),
         default=engine.DEFAULT_TIMEOUT,
