@@ -28,12 +28,12 @@ from osc_lib import exceptions
 from migrationhelper import capacity
 from migrationhelper import cloud
 from migrationhelper import decision
+from migrationhelper import defaults
 from migrationhelper import engine
 from migrationhelper.i18n import _
 from migrationhelper import plan
 
-# Every reason we set starts with this, so that undrain knows its own.
-REASON_PREFIX = 'migrationhelper:'
+REASON_PREFIX = defaults.REASON_PREFIX
 
 # Actions that need room on another host.
 ACTIONS_NEEDING_ROOM = engine.LIVE_MOVES | engine.COLD_MOVES | {

@@ -30,6 +30,7 @@ from openstack import exceptions as sdk_exceptions
 
 from migrationhelper import cloud
 from migrationhelper import decision as table
+from migrationhelper import defaults
 from migrationhelper import hints
 from migrationhelper.i18n import _
 
@@ -39,16 +40,6 @@ FAILED = 'failed'
 PLANNED = 'planned'
 IN_PROGRESS = 'in-progress'
 
-ABORT = 'abort'
-FORCE_COMPLETE = 'force-complete'
-LEAVE = 'leave'
-ON_TIMEOUT_CHOICES = (ABORT, FORCE_COMPLETE, LEAVE)
-
-# A real live migration of a large, busy VM can take the better part of an
-# hour; anything longer deserves the operator's attention.
-DEFAULT_TIMEOUT = 3600
-DEFAULT_RETRIES = 1
-DEFAULT_MAX_PARALLEL = 2
 
 # Polls start fast (most moves of small VMs end in seconds) and slow down
 # as a move goes on, so a long migration costs few requests.
@@ -80,11 +71,11 @@ class Options:
     target_host: object = None      # hosts.ComputeHost, or the scheduler
     # Per source host, a target chosen for it (--same-version).
     targets_by_source: dict = dataclasses.field(default_factory=dict)
-    retries: int = DEFAULT_RETRIES
-    timeout: float = DEFAULT_TIMEOUT
-    on_timeout: str = ABORT
+    retries: int = defaults.DEFAULT_RETRIES
+    timeout: float = defaults.DEFAULT_TIMEOUT
+    on_timeout: str = defaults.ABORT
     wait: bool = True
-    max_parallel: int = DEFAULT_MAX_PARALLEL
+    max_parallel: int = defaults.DEFAULT_MAX_PARALLEL
     # The operator confirmed hosts that are down are fenced (--evacuate).
     allow_evacuate: bool = False
 
@@ -676,11 +667,11 @@ class Move:
                 '%s; cold migrations and other tasks cannot be aborted, '
                 'it goes on in Nova') % waited)
             return
-        if self.options.on_timeout == LEAVE:
+        if self.options.on_timeout == defaults.LEAVE:
             self._finish(IN_PROGRESS, _('%s; left running (--on-timeout '
                                         'leave)') % waited)
             return
-        if self.options.on_timeout == FORCE_COMPLETE:
+        if self.options.on_timeout == defaults.FORCE_COMPLETE:
             yield from self._force_complete(waited)
         else:
             yield from self._abort(waited)

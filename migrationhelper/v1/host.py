@@ -13,22 +13,18 @@
 """Compute host commands: ``host vms``, ``status``, ``drain``, ``undrain``."""
 
 import collections
-import dataclasses
 import logging
 
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 from osc_lib import exceptions
 
-from migrationhelper import capacity
-from migrationhelper import cloud
-from migrationhelper import decision
-from migrationhelper import drain
-from migrationhelper import hosts
+from migrationhelper import defaults
 from migrationhelper.i18n import _
-from migrationhelper import plan
-from migrationhelper import progress
 from migrationhelper.v1 import moves
+
+# The engine, the decision table and the SDK readers are imported inside
+# the functions that use them: OSC imports this module on every call.
 
 LOG = logging.getLogger(__name__)
 
@@ -49,11 +45,13 @@ def _add_host_argument(parser, dest='host', nargs=None):
 
 
 def _find_host(compute, name):
+    from migrationhelper import cloud
     cloud.check_compute_api(compute)
     return cloud.find_compute_host(compute, name)
 
 
 def _power_state_name(power_state):
+    from migrationhelper import decision
     return decision.POWER_STATE_NAMES.get(power_state, power_state)
 
 
@@ -95,6 +93,7 @@ class ListHostVMs(command.Lister):
     def take_action(self, parsed_args):
         compute = self.app.client_manager.compute
         host = _find_host(compute, parsed_args.host)
+        from migrationhelper import plan
         planned = plan.plan_host(compute, host)
         columns = VM_COLUMNS + (VM_LONG_COLUMNS if parsed_args.long else ())
         return columns, (_vm_row(p, parsed_args.long) for p in planned)
@@ -133,6 +132,8 @@ class ShowHostStatus(command.ShowOne):
     def take_action(self, parsed_args):
         compute = self.app.client_manager.compute
         host = _find_host(compute, parsed_args.host)
+        from migrationhelper import capacity
+        from migrationhelper import cloud
         placement = self.app.client_manager.sdk_connection.placement
         resources = cloud.host_resources(placement, host)
         servers = cloud.list_host_servers(compute, host)
@@ -159,6 +160,7 @@ class ShowHostStatus(command.ShowOne):
 
 def _resolve_all(compute_hosts, names):
     """Every host name resolved, or one error naming all the bad ones."""
+    from migrationhelper import hosts
     resolved, errors = [], []
     for name in names:
         try:
@@ -188,7 +190,7 @@ class DrainHost(moves.MoveCommand):
             '--disable-reason', metavar='<reason>',
             help=_('Why the service is disabled; it is stored as '
                    '"%s <reason>". Default: who drained it and when')
-            % drain.REASON_PREFIX)
+            % defaults.REASON_PREFIX)
         parser.add_argument(
             '--no-disable', dest='disable', action='store_false',
             default=True,
@@ -202,6 +204,8 @@ class DrainHost(moves.MoveCommand):
         return parser
 
     def take_action(self, parsed_args):
+        from migrationhelper import drain
+        from migrationhelper import progress
         compute = self.app.client_manager.compute
         compute_hosts, target = moves.compute_hosts_and_target(
             compute, parsed_args.target_host)
@@ -241,13 +245,15 @@ class UndrainHost(command.ShowOne):
     def take_action(self, parsed_args):
         compute = self.app.client_manager.compute
         host = _find_host(compute, parsed_args.host)
+        from migrationhelper import drain
         reason = host.disabled_reason
-        if host.status == 'disabled':
+        status = host.status
+        if status == 'disabled':
             if not (drain.is_ours(reason) or parsed_args.force):
                 raise exceptions.CommandError(_(
                     'The service of %(host)s was not disabled by a drain '
                     '(reason: %(reason)s); --force enables it anyway.') % {
                     'host': host.host, 'reason': reason or _('none')})
-            host = dataclasses.replace(host, status=compute.update_service(
-                host.service_id, status='enabled').status)
-        return UNDRAIN_FIELDS, (host.host, host.status, reason)
+            status = compute.update_service(
+                host.service_id, status='enabled').status
+        return UNDRAIN_FIELDS, (host.host, status, reason)

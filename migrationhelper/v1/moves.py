@@ -13,16 +13,15 @@
 """What the commands that move VMs share: options, result rows, exit codes.
 
 ``server smart-migrate`` and ``host drain`` take the same move options and
-print the same table.
+print the same table. OSC imports command modules on every ``openstack``
+call: the engine and the SDK readers are imported when a command runs.
 """
 
 import argparse
 
 from osc_lib.command import command
 
-from migrationhelper import cloud
-from migrationhelper import engine
-from migrationhelper import hosts
+from migrationhelper import defaults
 from migrationhelper.i18n import _
 
 RESULT_COLUMNS = (
@@ -58,19 +57,19 @@ def add_move_options(parser):
                'picks one'))
     parser.add_argument(
         '--max-parallel', metavar='<count>', type=_whole_number(1),
-        default=engine.DEFAULT_MAX_PARALLEL,
+        default=defaults.DEFAULT_MAX_PARALLEL,
         help=_('Moves in flight at once (default: %d). Live migrations '
                'from one source host run one at a time in nova-compute: '
                'at most one more is queued behind the running one')
-        % engine.DEFAULT_MAX_PARALLEL)
+        % defaults.DEFAULT_MAX_PARALLEL)
     parser.add_argument(
         '--timeout', metavar='<seconds>', type=_whole_number(1),
-        default=engine.DEFAULT_TIMEOUT,
+        default=defaults.DEFAULT_TIMEOUT,
         help=_('Seconds to wait for each VM (default: %d)')
-        % engine.DEFAULT_TIMEOUT)
+        % defaults.DEFAULT_TIMEOUT)
     parser.add_argument(
-        '--on-timeout', choices=engine.ON_TIMEOUT_CHOICES,
-        default=engine.ABORT,
+        '--on-timeout', choices=defaults.ON_TIMEOUT_CHOICES,
+        default=defaults.ABORT,
         help=_('What to do with a live migration still running at the '
                'timeout: abort it (default; the VM stays running on its '
                'source), force-complete it (pause and copy the rest), or '
@@ -78,10 +77,10 @@ def add_move_options(parser):
                'migrations cannot be aborted'))
     parser.add_argument(
         '--retries', metavar='<count>', type=_whole_number(0),
-        default=engine.DEFAULT_RETRIES,
+        default=defaults.DEFAULT_RETRIES,
         help=_('Retries of a failed move, after resetting the VM to active '
                'if the failure left it in ERROR (default: %d)')
-        % engine.DEFAULT_RETRIES)
+        % defaults.DEFAULT_RETRIES)
     parser.add_argument(
         '--evacuate', action='store_true', default=False,
         help=_('Evacuate VMs whose host is down even if its service is not '
@@ -96,6 +95,8 @@ def add_move_options(parser):
 
 def compute_hosts_and_target(compute, target_name):
     """Every compute host, and --target-host resolved among them."""
+    from migrationhelper import cloud
+    from migrationhelper import hosts
     cloud.check_compute_api(compute)
     compute_hosts = cloud.list_compute_hosts(compute)
     target = None
@@ -105,6 +106,7 @@ def compute_hosts_and_target(compute, target_name):
 
 
 def engine_options(parsed_args, target_host=None, targets_by_source=None):
+    from migrationhelper import engine
     return engine.Options(
         target_host=target_host,
         targets_by_source=targets_by_source or {},
@@ -127,6 +129,7 @@ def exit_code(outcomes, interrupted=False):
 
     A VM its owner deleted during the move is not left behind.
     """
+    from migrationhelper import engine
     if interrupted:
         return EXIT_INTERRUPTED
     done = (engine.MOVED, engine.PLANNED)

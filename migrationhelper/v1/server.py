@@ -16,11 +16,7 @@ import logging
 
 from osc_lib import exceptions
 
-from migrationhelper import cloud
-from migrationhelper import engine
 from migrationhelper.i18n import _
-from migrationhelper import plan
-from migrationhelper import progress
 from migrationhelper.v1 import moves
 
 LOG = logging.getLogger(__name__)
@@ -46,6 +42,11 @@ class SmartMigrate(moves.MoveCommand):
         return parser
 
     def take_action(self, parsed_args):
+        # Imported here, not at the top: see migrationhelper.v1.moves.
+        from migrationhelper import cloud
+        from migrationhelper import engine
+        from migrationhelper import plan
+        from migrationhelper import progress
         compute = self.app.client_manager.compute
         compute_hosts, target = moves.compute_hosts_and_target(
             compute, parsed_args.target_host)
@@ -70,6 +71,7 @@ class SmartMigrate(moves.MoveCommand):
 
     def _check_targets(self, parsed_args, planned, compute_hosts, target):
         """Refuse a target equal to a source; pick or check versions."""
+        from migrationhelper import cloud
         sources = {p.source.host: p.source for p in planned if p.source}
         if target is not None and target.host in sources:
             on_it = [p.server.name or p.server.id for p in planned
@@ -103,6 +105,7 @@ class SmartMigrate(moves.MoveCommand):
         self.app.stderr.write(_('WARNING: %s') % message + '\n')
 
     def _same_version_target(self, source, compute_hosts):
+        from migrationhelper import cloud
         candidates = [h for h in compute_hosts
                       if cloud.can_receive(h, excluded=(source.host,)) and
                       cloud.same_hypervisor(h, source)]

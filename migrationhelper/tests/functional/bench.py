@@ -189,15 +189,14 @@ def import_cost():
 
 
 WHY = """
-(a) Each move polls its own VM, starting at 0.25 s and slowing down as the
-    move goes on, and reads its migration record before and after the move;
-    the floor polls everything every 50 ms and verifies nothing. The drain
-    also lists the host, checks capacity in placement, disables the service
-    and lists the host again at the end.
-(b) Polling is one GET per VM in flight per poll (not one listing for all),
-    plus a GET before acting, two migration listings per move for
-    verification, and the shell's own discovery requests. One listing per
-    poll cycle (servers changed since the last one) is the next step.
+(a) At 6 VMs the drain's fixed steps weigh most: it lists the host, reads
+    placement for the capacity check, disables the service and lists the
+    host again at the end; each move also reads its migration record before
+    and after, for verification. The floor does none of that.
+(b) Fixed cost (the shell's discovery, listings, placement reads, service
+    update: about 12 requests) spread over few VMs; per move there is a GET
+    before acting, the request itself, a migration listing before and after
+    and a final GET, and polling is one shared listing per cycle.
 """
 
 

@@ -1,0 +1,33 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Defaults and names the command line needs before anything runs.
+
+OSC imports every command module on every ``openstack`` call, so the
+commands' argument parsers take their defaults from here and import the
+engine, the table and the SDK readers only when a command runs.
+"""
+
+# A real live migration of a large, busy VM can take the better part of an
+# hour; anything longer deserves the operator's attention.
+DEFAULT_TIMEOUT = 3600
+DEFAULT_RETRIES = 1
+DEFAULT_MAX_PARALLEL = 2
+
+ABORT = 'abort'
+FORCE_COMPLETE = 'force-complete'
+LEAVE = 'leave'
+ON_TIMEOUT_CHOICES = (ABORT, FORCE_COMPLETE, LEAVE)
+
+# Every disabled reason a drain sets starts with this, so that undrain
+# knows its own.
+REASON_PREFIX = 'migrationhelper:'
