@@ -135,6 +135,19 @@ def is_transient(error):
 UNCHANGED = object()
 
 
+def _is_busy_refusal(error):
+    """Nova refused because the VM is busy with another task.
+
+    That is a 409; two requests racing for the same VM may also get a 500
+    carrying UnexpectedTaskStateError from nova-api.
+    """
+    if isinstance(error, sdk_exceptions.ConflictException):
+        return True
+    return getattr(error, 'status_code', None) == 500 and \
+        'UnexpectedTaskState' in (getattr(error, 'details', None) or
+                                  str(error))
+
+
 def _alive(server):
     """The server, unless Nova shows it deleted (admins may still see it)."""
     if server.status == 'DELETED':
@@ -505,15 +518,17 @@ class Move:
             try:
                 self.stale = True
                 return call(*args, **kwargs)
-            except sdk_exceptions.ConflictException as e:
-                if not self._busy(self.refresh()):
-                    raise _MoveFailed(e.details or str(e))
-                self.report(self, _('busy, waiting: %s') % e.details)
-                server = yield from self._wait_idle()
-                if issued(server):
-                    # Another drain of this host did it meanwhile.
-                    return None
             except TRANSIENT_ERRORS as e:
+                if _is_busy_refusal(e):
+                    self.report(self, _('busy, waiting: %s') % (
+                        e.details or type(e).__name__))
+                    if not self._busy(self.refresh()):
+                        raise _MoveFailed(e.details or str(e))
+                    server = yield from self._wait_idle()
+                    if issued(server):
+                        # Another drain of this host did it meanwhile.
+                        return None
+                    continue
                 if not is_transient(e):
                     raise
                 self.report(self, _('no answer (%s): looking at the VM '
@@ -708,8 +723,12 @@ class Move:
                 self.compute.force_complete_server_migration(
                     migration, self.server)
                 break
-            except sdk_exceptions.ConflictException:
-                # Not running yet (queued or preparing): try again.
+            except (sdk_exceptions.ConflictException,
+                    sdk_exceptions.BadRequestException):
+                # Not running yet (queued or preparing): Nova says 400 or
+                # 409 until it is; try again at the next poll.
+                if self.clock() >= self.deadline:
+                    raise
                 self._schedule_poll()
                 yield
         server = yield from self._wait_idle()
