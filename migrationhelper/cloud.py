@@ -143,6 +143,13 @@ def server_facts(compute, server, latest_migration=None):
 
 
 def host_facts(host):
+    """The table's view of a host; None (a server without one) counts as up.
+
+    A server with no known host (offloaded, never scheduled) has nowhere to
+    be moved from; the table then skips it by its status.
+    """
+    if host is None:
+        return decision.HostFacts()
     return decision.HostFacts(is_up=host.is_up, forced_down=host.forced_down)
 
 

@@ -118,9 +118,10 @@ def planned_outcomes(planned, options):
     return outcomes
 
 
-# A restarting nova-api: 502-504 from its proxy, or no connection at all.
-TRANSIENT_ERRORS = (sdk_exceptions.HttpException,
-                    ks_exceptions.ConnectionError)
+# What a request to Nova may raise; is_transient() tells which of these
+# are a restarting nova-api (502-504 from its proxy, or no connection).
+REQUEST_ERRORS = (sdk_exceptions.HttpException,
+                  ks_exceptions.ConnectionError)
 TRANSIENT_STATUS_CODES = frozenset((502, 503, 504))
 READ_RETRY_SECONDS = 300
 
@@ -243,7 +244,7 @@ class Move:
         while True:
             try:
                 return call()
-            except TRANSIENT_ERRORS as e:
+            except REQUEST_ERRORS as e:
                 if not is_transient(e) or self.clock() >= give_up:
                     raise
                 self.report(self, _('compute API unavailable (%(error)s), '
@@ -446,11 +447,9 @@ class Move:
 
     def _decide_now(self, server):
         """The table's decision for the VM as it is now; None if skipped."""
-        host = self.planned.source
-        facts = cloud.server_facts(self.compute, server)
-        new = table.decide(
-            facts, cloud.host_facts(host) if host else table.HostFacts(),
-            self.options.allow_evacuate)
+        new = table.decide(cloud.server_facts(self.compute, server),
+                           cloud.host_facts(self.planned.source),
+                           self.options.allow_evacuate)
         if new.action == table.SKIP:
             self._finish(SKIPPED, new.reason)
             return None
@@ -518,7 +517,7 @@ class Move:
             try:
                 self.stale = True
                 return call(*args, **kwargs)
-            except TRANSIENT_ERRORS as e:
+            except REQUEST_ERRORS as e:
                 if _is_busy_refusal(e):
                     self.report(self, _('busy, waiting: %s') % (
                         e.details or type(e).__name__))
@@ -838,7 +837,7 @@ class Engine:
             changed = {s.id: s for s in self.compute.servers(
                 details=True, all_projects=True,
                 changes_since=since.strftime('%Y-%m-%dT%H:%M:%SZ'))}
-        except TRANSIENT_ERRORS:
+        except REQUEST_ERRORS:
             return due    # each move reads (and retries) on its own
         resume = due + [m for m in waiting
                         if m not in due and m.server.id in changed]

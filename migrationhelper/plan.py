@@ -55,11 +55,8 @@ def _plan(compute, servers, hosts_by_name, latest, allow_evacuate):
     for server in servers:
         source = hosts_by_name.get(server.compute_host)
         facts = cloud.server_facts(compute, server, latest.get(server.id))
-        # A server without a known host (offloaded, never scheduled) has
-        # nowhere to be moved from; the table skips it by its status.
-        host_facts = (cloud.host_facts(source) if source is not None
-                      else decision.HostFacts())
         planned.append(PlannedServer(
             server, source, facts,
-            decision.decide(facts, host_facts, allow_evacuate)))
+            decision.decide(facts, cloud.host_facts(source),
+                            allow_evacuate)))
     return sorted(planned, key=lambda p: (p.server.name or '', p.server.id))
