@@ -56,58 +56,38 @@ class TestFlavorDemand(testtools.TestCase):
                          c.flavor_demand(None))
 
 
-class TestCheckFit(testtools.TestCase):
+class TestResourceExtraSpecs(testtools.TestCase):
 
-    def test_everything_fits(self):
-        self.assertEqual([], c.check_fit(
-            [('a', vm(2, 2048)), ('b', vm(2, 2048))],
-            {'h1': host(4, 4096)}))
+    def test_unsuffixed_resources_replace_the_flavor_amount(self):
+        flavor = {'vcpus': 4, 'ram': 1024, 'disk': 10, 'extra_specs': {
+            'resources:VCPU': '0', 'resources:PCPU': '4'}}
+        demand = c.flavor_demand(flavor)
+        self.assertEqual(0, demand[c.VCPU])
+        self.assertEqual(4, demand['PCPU'])
 
-    def test_nothing_to_move_fits_anywhere(self):
-        self.assertEqual([], c.check_fit([], {}))
+    def test_granular_groups_add_and_garbage_is_ignored(self):
+        flavor = {'vcpus': 1, 'ram': 512, 'extra_specs': {
+            'resources1:CUSTOM_GPU': '1', 'resources2:CUSTOM_GPU': '1',
+            'resources:CUSTOM_X': 'lots', 'hw:numa_nodes': '2'}}
+        demand = c.flavor_demand(flavor)
+        self.assertEqual(2, demand['CUSTOM_GPU'])
+        self.assertNotIn('CUSTOM_X', demand)
+
+
+class TestTotalsShort(testtools.TestCase):
 
     def test_total_shortage_names_the_resource_and_amount(self):
-        [short] = c.check_fit(
-            [('a', vm(1, 4096)), ('b', vm(1, 4096))],
-            {'h1': host(10, 3000), 'h2': host(10, 3000)})
-        self.assertIn('MEMORY_MB is short by 2192 MB of RAM', short.message)
-        self.assertIn('need 8192', short.message)
-        self.assertIn('2 host(s)', short.message)
-        self.assertIn('6000 free', short.message)
+        [short] = c.totals_short(
+            [vm(1, 4096), vm(1, 4096)], [host(10, 3000), host(10, 3000)])
+        self.assertIn('MEMORY_MB is short by 2192 MB of RAM', short)
+        self.assertIn('need 8192', short)
+        self.assertIn('2 host(s)', short)
+        self.assertIn('6000 free', short)
 
     def test_no_receiver_at_all_is_short_of_everything(self):
-        shortfalls = c.check_fit([('a', vm(1, 512, 2))], {})
-        self.assertEqual(
-            ['VCPU is short by 1', 'MEMORY_MB is short by 512',
-             'DISK_GB is short by 2'],
-            [s.message.split(' vCPU')[0].split(' MB')[0].split(' GB')[0]
-             for s in shortfalls])
+        shortfalls = c.totals_short([vm(1, 512, 2)], [])
+        self.assertEqual(3, len(shortfalls))
+        self.assertTrue(shortfalls[0].startswith('VCPU is short by 1 '))
 
-    def test_fragmentation_names_the_vm_that_fits_nowhere(self):
-        # 4096 MB free in total, but never 3000 on one host.
-        [short] = c.check_fit(
-            [('big', vm(1, 3000))],
-            {'h1': host(10, 2048), 'h2': host(10, 2048)})
-        self.assertIn('big fits on no single host', short.message)
-        self.assertIn('MEMORY_MB 3000 (largest free on one host: 2048)',
-                      short.message)
-
-    def test_max_unit_is_respected(self):
-        [short] = c.check_fit(
-            [('wide', vm(8, 1024))], {'h1': host(40, 8192, max_vcpu=4)})
-        self.assertIn('wide fits on no single host', short.message)
-        self.assertIn('VCPU 8 (largest free on one host: 4)', short.message)
-
-    def test_largest_first_packs_what_first_come_would_not(self):
-        # First come, first served would put the small VM on h1 and leave
-        # no room for the large one; largest first places both.
-        demands = [('small', vm(1, 1024)), ('large', vm(1, 3072))]
-        receivers = {'h1': host(10, 3072), 'h2': host(10, 1024)}
-        self.assertEqual([], c.check_fit(demands, receivers))
-
-    def test_used_resources_are_not_free(self):
-        receivers = {'h1': {c.VCPU: c.Resource(38, 40),
-                            c.MEMORY_MB: c.Resource(0, 8192),
-                            c.DISK_GB: c.Resource(0, 100)}}
-        [short] = c.check_fit([('a', vm(4, 512))], receivers)
-        self.assertIn('VCPU is short by 2', short.message)
+    def test_enough_in_total_says_nothing(self):
+        self.assertEqual([], c.totals_short([vm(1, 512)], [host(2, 1024)]))
