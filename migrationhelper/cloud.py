@@ -21,7 +21,6 @@ from openstack import exceptions as sdk_exceptions
 from openstack import utils as sdk_utils
 from osc_lib import exceptions
 
-from migrationhelper import capacity
 from migrationhelper import decision
 from migrationhelper import hosts
 from migrationhelper.i18n import _
@@ -177,32 +176,6 @@ def _failed_move(compute, server, latest_migration):
         'action': latest.action, 'event': failed_events[0].event}
 
 
-def host_resources(placement, host):
-    """VCPU, MEMORY_MB and DISK_GB of a host's providers in placement.
-
-    :returns: {resource class: capacity.Resource}; capacity is what
-        placement lets allocations use: (total - reserved) * ratio.
-    """
-    totals = {rc: capacity.Resource() for rc in capacity.RESOURCE_CLASSES}
-    for name in host.hypervisor_hostnames:
-        for provider in placement.resource_providers(name=name):
-            for inventory in placement.resource_provider_inventories(
-                    provider):
-                resource = totals.get(inventory.resource_class)
-                if resource is None:
-                    continue
-                resource.capacity += capacity.usable(
-                    inventory.total, inventory.reserved,
-                    inventory.allocation_ratio)
-                resource.max_unit = max(resource.max_unit or 0,
-                                        inventory.max_unit)
-            usages = placement.fetch_resource_provider_usages(provider)
-            for rc, used in (usages.usages or {}).items():
-                if rc in totals:
-                    totals[rc].used += used
-    return totals
-
-
 def find_servers(compute, names_or_ids):
     """Resolve every server (all projects) before anything moves.
 
@@ -241,12 +214,3 @@ def same_hypervisor(a, b):
 def can_receive(host, excluded=()):
     return (host.status == 'enabled' and host.is_up and
             host.host not in excluded)
-
-
-def least_loaded(placement, candidates):
-    """The candidate whose busiest resource is the least used, or None."""
-    def load(host):
-        resources = host_resources(placement, host)
-        return max(r.used / r.capacity if r.capacity else 1.0
-                   for r in resources.values())
-    return min(candidates, key=load, default=None)

@@ -38,6 +38,14 @@ ACTIONS = (
     EVACUATE, OFFLOAD, WAIT, SKIP,
 )
 
+# Moves that take room on another host (a scheduler decision).
+NEEDS_ROOM = frozenset((
+    LIVE_MIGRATE, COLD_MIGRATE,
+    CONFIRM_THEN_LIVE_MIGRATE, CONFIRM_THEN_COLD_MIGRATE,
+    RESET_THEN_LIVE_MIGRATE, RESET_THEN_COLD_MIGRATE,
+    EVACUATE,
+))
+
 # Nova's power_state codes (nova/compute/power_state.py).
 POWER_STATE_NAMES = {
     0: 'NOSTATE',

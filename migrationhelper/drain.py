@@ -13,10 +13,11 @@
 """Drain compute hosts: close them, move everything off, verify.
 
 The howto end to end, in the order that keeps it safe: everything that can
-be checked without changing anything (host names, the plan, capacity) is
-checked first; then every host is disabled before the first move, so that
-no VM lands on another host being drained; then the engine moves the VMs;
-then each host is listed again and what is left is reported.
+be checked without changing anything (host names, the plan, where each VM
+can go) is checked first; then every host is disabled before the first
+move, so that no VM lands on another host being drained; then the engine
+moves the VMs; then each host is listed again and what is left is
+reported.
 """
 
 import dataclasses
@@ -25,19 +26,15 @@ import getpass
 
 from osc_lib import exceptions
 
-from migrationhelper import capacity
 from migrationhelper import cloud
 from migrationhelper import decision
 from migrationhelper import defaults
 from migrationhelper import engine
 from migrationhelper.i18n import _
 from migrationhelper import plan
+from migrationhelper import shape
 
 REASON_PREFIX = defaults.REASON_PREFIX
-
-# Actions that need room on another host.
-ACTIONS_NEEDING_ROOM = engine.LIVE_MOVES | engine.COLD_MOVES | {
-    decision.EVACUATE}
 
 
 def disable_reason(custom=None, user=None, now=None):
@@ -113,24 +110,22 @@ def receivers(request):
             if cloud.can_receive(h, excluded=drained)]
 
 
-def check_capacity(placement, planned, hosts):
-    """Refuse, changing nothing, when the VMs to move do not fit."""
-    demands = [
-        (p.server.name or p.server.id,
-         capacity.flavor_demand(p.server.flavor,
-                                boot_from_volume=not p.server.image))
-        for p in planned if p.decision.action in ACTIONS_NEEDING_ROOM and
-        # A resize awaiting confirmation already holds room elsewhere.
-        p.server.compute_host == p.source.host]
-    if not demands:
-        return
-    room = {h.host: cloud.host_resources(placement, h) for h in hosts}
-    shortfalls = capacity.check_fit(demands, room)
-    if shortfalls:
-        raise exceptions.CommandError(_(
-            'Not enough room to drain (nothing was changed; '
-            '--skip-capacity-check overrides): %s') % '; '.join(
-            s.message for s in shortfalls))
+def place(compute, placement, request, planned, warn):
+    """Every VM's destination from the model; refuse if one has none.
+
+    :raises CommandError: naming each VM with nowhere to go, before
+        anything changed, unless --skip-capacity-check: those VMs are then
+        skipped, never attempted. A dry run shows them as skipped.
+    """
+    verdicts = shape.place_plan(compute, placement, planned,
+                                receivers(request))
+    for warning in verdicts.warnings:
+        warn(warning)
+    if verdicts.blocked and request.check_capacity:
+        if not request.dry_run:
+            raise exceptions.CommandError(shape.refusal(verdicts))
+        warn(shape.dry_run_warning(verdicts))
+    return verdicts.planned
 
 
 def disable_hosts(compute, hosts, reason):
@@ -161,15 +156,14 @@ def verify_empty(compute, hosts, outcomes):
     return outcomes
 
 
-def drain(compute, placement, request, report=None):
+def drain(compute, placement, request, report=None, warn=None):
     """Drain the request's hosts; return (outcomes, interrupted).
 
     :param report: a progress.Progress (or None) for events on stderr.
+    :param warn: called with each thing the plan cannot check.
     """
-    room = receivers(request)
-    planned = plan_drain(compute, request)
-    if request.check_capacity:
-        check_capacity(placement, planned, room)
+    planned = place(compute, placement, request,
+                    plan_drain(compute, request), warn or (lambda text: None))
     if request.dry_run:
         return engine.planned_outcomes(planned, request.options), False
     if request.disable:

@@ -40,6 +40,9 @@ FAILED = 'failed'
 PLANNED = 'planned'
 IN_PROGRESS = 'in-progress'
 
+# The Destination of a planned move whose host the scheduler will pick.
+SCHEDULER = 'scheduler'
+
 
 # Polls start fast (most moves of small VMs end in seconds) and slow down
 # as a move goes on, so a long migration costs few requests.
@@ -69,8 +72,6 @@ STUCK_GRACE = 10.0
 @dataclasses.dataclass
 class Options:
     target_host: object = None      # hosts.ComputeHost, or the scheduler
-    # Per source host, a target chosen for it (--same-version).
-    targets_by_source: dict = dataclasses.field(default_factory=dict)
     retries: int = defaults.DEFAULT_RETRIES
     timeout: float = defaults.DEFAULT_TIMEOUT
     on_timeout: str = defaults.ABORT
@@ -109,13 +110,26 @@ def planned_outcomes(planned, options):
     outcomes = []
     for p in planned:
         source = p.source.host if p.source else p.server.compute_host
-        target = options.targets_by_source.get(source, options.target_host)
+        skipped = p.decision.action == table.SKIP
         outcomes.append(Outcome(
             p.server.id, p.server.name, p.decision.action,
-            SKIPPED if p.decision.action == table.SKIP else PLANNED,
-            source, target.host if target else None, 0.0,
+            SKIPPED if skipped else PLANNED, source,
+            None if skipped else _destination(p, options), 0.0,
             p.decision.reason))
     return outcomes
+
+
+def _destination(planned, options):
+    """Where a planned move goes: the model's host, or the scheduler's.
+
+    A VM waiting for a task, or a move that needs no room, has no host
+    chosen for it: the scheduler will pick one when it moves.
+    """
+    if planned.destination:
+        return planned.destination
+    if options.target_host is not None:
+        return options.target_host.host
+    return SCHEDULER
 
 
 # What a request to Nova may raise; is_transient() tells which of these
@@ -214,9 +228,12 @@ class Move:
         self.seen = None
         # Whether self.server was read before the last request we sent.
         self.stale = False
-        target = options.targets_by_source.get(self.source,
-                                               options.target_host)
-        self.target = target.host if target else None
+        # The placement model's host, unless the operator named one; the
+        # scheduler validates either.
+        self.target = planned.destination or (
+            options.target_host.host if options.target_host else None)
+        self.target_from_plan = (options.target_host is None and
+                                 planned.destination is not None)
 
     # -- what the engine needs to know ---------------------------------------
 
@@ -556,6 +573,11 @@ class Move:
                 'n': attempt, 'why': failure})
             self.report(self, _('attempt %(n)d failed, retrying: %(why)s')
                         % {'n': attempt, 'why': failure})
+            if self.target_from_plan:
+                # The plan's host was refused for something the plan cannot
+                # see (NUMA, PCI, a filter): let the scheduler choose.
+                self.target = None
+                self.target_from_plan = False
             yield from self._prepare_retry()
         self._finish(FAILED, self._explain(failure))
 

@@ -91,10 +91,21 @@ class ListHostVMs(command.Lister):
         return parser
 
     def take_action(self, parsed_args):
-        compute = self.app.client_manager.compute
-        host = _find_host(compute, parsed_args.host)
+        from migrationhelper import cloud
+        from migrationhelper import hosts
         from migrationhelper import plan
-        planned = plan.plan_host(compute, host)
+        from migrationhelper import shape
+        compute = self.app.client_manager.compute
+        compute_hosts, _target = moves.compute_hosts_and_target(compute, None)
+        host = hosts.resolve(parsed_args.host, compute_hosts)
+        receiving = [h for h in compute_hosts
+                     if cloud.can_receive(h, excluded=(host.host,))]
+        verdicts = shape.place_plan(
+            compute, self.app.client_manager.sdk_connection.placement,
+            plan.plan_host(compute, host), receiving)
+        for warning in verdicts.warnings:
+            moves.warn(self.app, warning)
+        planned = verdicts.planned
         columns = VM_COLUMNS + (VM_LONG_COLUMNS if parsed_args.long else ())
         return columns, (_vm_row(p, parsed_args.long) for p in planned)
 
@@ -134,8 +145,9 @@ class ShowHostStatus(command.ShowOne):
         host = _find_host(compute, parsed_args.host)
         from migrationhelper import capacity
         from migrationhelper import cloud
+        from migrationhelper import providers
         placement = self.app.client_manager.sdk_connection.placement
-        resources = cloud.host_resources(placement, host)
+        resources = providers.host_resources(placement, host)
         servers = cloud.list_host_servers(compute, host)
         moving = cloud.migrations_in_progress(
             cloud.list_host_migrations(compute, host))
@@ -196,11 +208,6 @@ class DrainHost(moves.MoveCommand):
             default=True,
             help=_('Leave the nova-compute services enabled (new VMs may '
                    'then land on the hosts being drained)'))
-        parser.add_argument(
-            '--skip-capacity-check', dest='check_capacity',
-            action='store_false', default=True,
-            help=_('Move even when placement says the VMs do not fit on '
-                   'the hosts that can take them'))
         return parser
 
     def take_action(self, parsed_args):
@@ -220,7 +227,8 @@ class DrainHost(moves.MoveCommand):
         reporter = progress.Progress(self.app.stderr)
         outcomes, interrupted = drain.drain(
             compute, self.app.client_manager.sdk_connection.placement,
-            request, None if parsed_args.dry_run else reporter)
+            request, None if parsed_args.dry_run else reporter,
+            warn=lambda text: moves.warn(self.app, text))
         reporter.close()
         return self.results(outcomes, interrupted)
 

@@ -86,11 +86,21 @@ def add_move_options(parser):
         help=_('Evacuate VMs whose host is down even if its service is not '
                'forced down: you confirm the host is fenced'))
     parser.add_argument(
+        '--skip-capacity-check', dest='check_capacity',
+        action='store_false', default=True,
+        help=_('Do not refuse when some VMs have nowhere to go (no room, '
+               'zone, trait or server group allows a host): move the others '
+               'and report those as skipped. They are never attempted'))
+    parser.add_argument(
         '--dry-run', action='store_true', default=False,
         help=_('Print the plan and change nothing'))
     parser.add_argument(
         '--no-wait', dest='wait', action='store_false', default=True,
         help=_('Issue the moves and return; their results are in-progress'))
+
+
+def warn(app, text):
+    app.stderr.write(_('WARNING: %s') % text + '\n')
 
 
 def compute_hosts_and_target(compute, target_name):
@@ -105,11 +115,10 @@ def compute_hosts_and_target(compute, target_name):
     return compute_hosts, target
 
 
-def engine_options(parsed_args, target_host=None, targets_by_source=None):
+def engine_options(parsed_args, target_host=None):
     from migrationhelper import engine
     return engine.Options(
         target_host=target_host,
-        targets_by_source=targets_by_source or {},
         retries=parsed_args.retries,
         timeout=parsed_args.timeout,
         on_timeout=parsed_args.on_timeout,

@@ -35,7 +35,9 @@ import fixtures
 from nova.api import auth as nova_auth
 from nova.api.openstack import wsgi as nova_wsgi
 from nova import context as nova_context
+from nova import exception as nova_exception
 from nova import objects
+from nova.scheduler.client import query as scheduler_query
 from nova.servicegroup.drivers import db as servicegroup_db
 from nova import test
 from nova.tests import fixtures as nova_fixtures
@@ -326,11 +328,17 @@ class NovaCloudTestCase(test.TestCase,
 
     # -- building VMs in every state -----------------------------------------
 
-    def _create_server_on(self, name, host, api=None, wait='ACTIVE'):
+    def _create_server_on(self, name, host, api=None, wait='ACTIVE',
+                          flavor=FLAVOR_ID, zone=None, group=None):
         api = api or self.admin_api
-        server = api.post_server({'server': {
-            'name': name, 'imageRef': IMAGE_ID, 'flavorRef': FLAVOR_ID,
-            'networks': 'none', 'host': host}})
+        body = {'server': {
+            'name': name, 'imageRef': IMAGE_ID, 'flavorRef': flavor,
+            'networks': 'none', 'host': host}}
+        if zone:
+            body['server']['availability_zone'] = zone
+        if group:
+            body['os:scheduler_hints'] = {'group': group['id']}
+        server = api.post_server(body)
         if wait:
             server = self._wait_for_state_change(server, wait)
         return server
@@ -339,12 +347,14 @@ class NovaCloudTestCase(test.TestCase,
         self.admin_api.post_server_action(server['id'], {action: body})
         return self._wait_for_state_change(server, expected_status)
 
-    def create_active(self, name, host, api=None):
-        return self._create_server_on(name, host, api)
+    def create_active(self, name, host, api=None, **placed):
+        """An ACTIVE VM; ``placed``: flavor, zone or group to boot with."""
+        return self._create_server_on(name, host, api, **placed)
 
-    def create_shutoff(self, name, host, api=None):
+    def create_shutoff(self, name, host, api=None, **placed):
         return self._server_action(
-            self._create_server_on(name, host, api), 'os-stop', 'SHUTOFF')
+            self._create_server_on(name, host, api, **placed), 'os-stop',
+            'SHUTOFF')
 
     def create_paused(self, name, host, api=None):
         return self._server_action(
@@ -462,6 +472,83 @@ class NovaCloudTestCase(test.TestCase,
             return real_call.__get__(resource)(environ, start_response)
         with mock.patch.object(nova_wsgi.Resource, '__call__', call):
             yield outage
+
+    # -- shaping the cloud like a real one ------------------------------------
+
+    def create_zone(self, zone, hosts):
+        """An availability zone: a host aggregate with zone metadata."""
+        aggregate = self.admin_api.post_aggregate({'aggregate': {
+            'name': zone, 'availability_zone': zone}})
+        for host in hosts:
+            self.admin_api.add_host_to_aggregate(aggregate['id'], host)
+        return aggregate
+
+    def create_group(self, name, policy, rules=None):
+        body = {'name': name, 'policy': policy}
+        if rules:
+            body['rules'] = rules
+        return self.admin_api.post_server_groups(body)
+
+    def create_flavor_with(self, name, extra_specs, ram=512, vcpus=1,
+                           disk=1):
+        flavor = self.admin_api.post_flavor({'flavor': {
+            'name': name, 'ram': ram, 'vcpus': vcpus, 'disk': disk}})
+        self.admin_api.post_extra_spec(flavor['id'],
+                                       {'extra_specs': extra_specs})
+        return flavor['id']
+
+    def _provider_generation(self, provider):
+        return self.placement.get('/resource_providers/%s' % provider,
+                                  version='1.14').body['generation']
+
+    def add_traits(self, host, *traits):
+        """Add traits to the host's provider, keeping Nova's own."""
+        provider = self._get_provider_uuid_by_host(host)
+        for trait in traits:
+            self._create_trait(trait)
+        current = self.placement.get(
+            '/resource_providers/%s/traits' % provider,
+            version='1.6').body['traits']
+        response = self.placement.put(
+            '/resource_providers/%s/traits' % provider,
+            {'resource_provider_generation': self._provider_generation(
+                provider), 'traits': sorted(set(current) | set(traits))},
+            version='1.6')
+        self.assertEqual(200, response.status, response.body)
+
+    def leave_free(self, host, resource_class, amount):
+        """Reserve a host's inventory so that ``amount`` stays free."""
+        provider = self._get_provider_uuid_by_host(host)
+        inventory = self._get_provider_inventory(provider)
+        used = self._get_provider_usages(provider).get(resource_class, 0)
+        inventory[resource_class]['reserved'] = (
+            inventory[resource_class]['total'] - used - amount)
+        # 1.26 lets reserved equal total: a host with no room at all.
+        response = self.placement.put(
+            '/resource_providers/%s/inventories' % provider,
+            {'resource_provider_generation': self._provider_generation(
+                provider), 'inventories': inventory}, version='1.26')
+        self.assertEqual(200, response.status, response.body)
+
+    @contextlib.contextmanager
+    def scheduler_refuses(self, times=1):
+        """The next ``times`` scheduling requests find no valid host.
+
+        As a scheduler filter the plan cannot see (NUMA, PCI, CPU
+        compatibility) would refuse them.
+        """
+        real = scheduler_query.SchedulerQueryClient.select_destinations
+        refusals = {'left': times}
+
+        def select_destinations(client, *args, **kwargs):
+            if refusals['left'] > 0:
+                refusals['left'] -= 1
+                raise nova_exception.NoValidHost(
+                    reason='injected: a filter the plan cannot see')
+            return real(client, *args, **kwargs)
+        with mock.patch.object(scheduler_query.SchedulerQueryClient,
+                               'select_destinations', select_destinations):
+            yield refusals
 
     # -- host faults ---------------------------------------------------------
 

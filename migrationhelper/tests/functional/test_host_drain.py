@@ -138,29 +138,29 @@ class TestHostDrain(DrainTestCase):
         # Leave 512 MB usable on each other host: 1 of the 3 VMs fits
         # on each, so 512 MB are missing.
         for host in (OTHER, THIRD):
-            provider = self._get_provider_uuid_by_host(host)
-            inventory = self._get_provider_inventory(provider)
-            inventory['MEMORY_MB']['reserved'] = 8192 - 512
-            self._update_inventory(provider, {
-                'resource_provider_generation': self.placement.get(
-                    '/resource_providers/%s' % provider,
-                    version='1.14').body['generation'],
-                'inventories': inventory})
+            self.leave_free(host, 'MEMORY_MB', 512)
 
         result = self.openstack('host', 'drain', HOST)
 
         self.assertEqual(1, result.exit_code, result)
         self.assertIn('MEMORY_MB is short by 512', result.stderr)
         self.assertIn('nothing was changed', result.stderr)
+        # The one VM left over is named, with why.
+        self.assertIn('lacks 512 MB of RAM once the VMs placed before it '
+                      'are there', result.stderr)
         self.assertEqual('', result.stdout)
         self.assertNothingChanged(before)
         self.assertEqual('enabled', self.service(HOST)['status'])
         self.assertEqual([], self.migrations())
 
-        # The operator may insist.
+        # The operator may insist: what can move moves, the VM with
+        # nowhere to go is never attempted.
         rows = self.drain(HOST, '--skip-capacity-check', expect=3)
-        self.assertEqual(['failed', 'moved', 'moved'],
+        self.assertEqual(['moved', 'moved', 'skipped'],
                          sorted(r['Result'] for r in rows.values()))
+        self.assertEqual(2, len(self.migrations()))
+        self.assertEqual({'completed'},
+                         {m['status'] for m in self.migrations()})
 
     def test_two_hosts_drained_together_never_swap_vms(self):
         on_first = [self.create_active('first-%d' % i, HOST)

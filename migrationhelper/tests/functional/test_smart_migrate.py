@@ -247,15 +247,35 @@ class TestSmartMigrateFailures(SmartMigrateTestCase):
         self.assertStillOn(server, HOST, 'ACTIVE')
         self.assertEqual(['failed'], self.migration_statuses(server))
 
-    def test_no_valid_host_says_what_to_check(self):
+    def test_nowhere_to_go_is_refused_before_it_is_touched(self):
         server = self.create_active('nowhere', HOST)
         for host in (OTHER, THIRD):
             self.admin_api.put_service(self.service_id(host),
                                        {'status': 'disabled'})
-        rows = self.smart_migrate('nowhere', '--retries', '0', expect=3)
+        result = self.openstack('server', 'smart-migrate', 'nowhere')
+        self.assertEqual(1, result.exit_code, result)
+        self.assertIn('nowhere (%s): no other host can take VMs'
+                      % server['id'], result.stderr)
+        self.assertStillOn(server, HOST, 'ACTIVE')
+        self.assertEqual([], self.migration_statuses(server))
+
+    def test_no_valid_host_says_what_to_check(self):
+        server = self.create_active('nowhere', HOST)
+        with self.scheduler_refuses(times=1):
+            rows = self.smart_migrate('nowhere', '--retries', '0', expect=3)
         self.assertEqual('failed', rows['nowhere']['Result'])
         self.assertIn('capacity', rows['nowhere']['Message'])
         self.assertStillOn(server, HOST, 'ACTIVE')
+
+    def test_plans_host_refused_then_the_scheduler_chooses(self):
+        server = self.create_active('picky', HOST)
+        with self.scheduler_refuses(times=1):
+            rows = self.smart_migrate('picky')
+        self.assertEqual("moved", rows["picky"]["Result"], rows)
+        self.assertIn('attempt 1 failed', rows['picky']['Message'], rows)
+        self.assertMovedOff(server, HOST, 'ACTIVE')
+        self.assertEqual(['completed', 'error'],
+                         self.migration_statuses(server))
 
     def test_evacuation_of_running_and_stopped_vms(self):
         running = self.create_active('running', HOST)
