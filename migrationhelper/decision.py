@@ -38,13 +38,17 @@ ACTIONS = (
     EVACUATE, OFFLOAD, WAIT, SKIP,
 )
 
-# Moves that take room on another host (a scheduler decision).
-NEEDS_ROOM = frozenset((
-    LIVE_MIGRATE, COLD_MIGRATE,
-    CONFIRM_THEN_LIVE_MIGRATE, CONFIRM_THEN_COLD_MIGRATE,
-    RESET_THEN_LIVE_MIGRATE, RESET_THEN_COLD_MIGRATE,
-    EVACUATE,
+# How the VM travels: live (nova-compute runs these one at a time per
+# source host) or cold (disk copies, which run side by side).
+LIVE_MOVES = frozenset((
+    LIVE_MIGRATE, CONFIRM_THEN_LIVE_MIGRATE, RESET_THEN_LIVE_MIGRATE,
 ))
+COLD_MOVES = frozenset((
+    COLD_MIGRATE, CONFIRM_THEN_COLD_MIGRATE, RESET_THEN_COLD_MIGRATE,
+))
+
+# Moves that take room on another host (a scheduler decision).
+NEEDS_ROOM = LIVE_MOVES | COLD_MOVES | {EVACUATE}
 
 # Nova's power_state codes (nova/compute/power_state.py).
 POWER_STATE_NAMES = {

@@ -21,7 +21,9 @@ engine, the table and the SDK readers only when a command runs.
 # hour; anything longer deserves the operator's attention.
 DEFAULT_TIMEOUT = 3600
 DEFAULT_RETRIES = 1
-DEFAULT_MAX_PARALLEL = 2
+# Moves in flight per source host (see migrationhelper.engine).
+LIVE_PER_SOURCE = 2
+COLD_PER_SOURCE = 2
 
 ABORT = 'abort'
 FORCE_COMPLETE = 'force-complete'

@@ -17,13 +17,9 @@ imports nothing heavy. The commands talk to Nova and Placement through the
 SDK proxies of OSC's client manager; there is no client of our own to build.
 """
 
-import logging
-
 from osc_lib import utils
 
 from migrationhelper.i18n import _
-
-LOG = logging.getLogger(__name__)
 
 DEFAULT_API_VERSION = '1'
 API_VERSION_OPTION = 'os_migrationhelper_api_version'

@@ -57,11 +57,14 @@ def add_move_options(parser):
                'picks one'))
     parser.add_argument(
         '--max-parallel', metavar='<count>', type=_whole_number(1),
-        default=defaults.DEFAULT_MAX_PARALLEL,
-        help=_('Moves in flight at once (default: %d). Live migrations '
-               'from one source host run one at a time in nova-compute: '
-               'at most one more is queued behind the running one')
-        % defaults.DEFAULT_MAX_PARALLEL)
+        default=None,
+        help=_('Moves in flight at once, in all (default: no cap beyond '
+               'Nova\'s own limits, per source host: %(live)d live '
+               'migrations, as nova-compute runs one and queues the next, '
+               'and %(cold)d cold migrations, evacuations or offloads, '
+               'which copy disks off the same host)') % {
+            'live': defaults.LIVE_PER_SOURCE,
+            'cold': defaults.COLD_PER_SOURCE})
     parser.add_argument(
         '--timeout', metavar='<seconds>', type=_whole_number(1),
         default=defaults.DEFAULT_TIMEOUT,
@@ -128,21 +131,21 @@ def engine_options(parsed_args, target_host=None):
     )
 
 
-def result_rows(outcomes):
+def result_rows(rows):
     return [(o.server_id, o.name, o.action, o.result, o.source,
-             o.destination, o.duration, o.message) for o in outcomes]
+             o.destination, o.duration, o.message) for o in rows]
 
 
-def exit_code(outcomes, interrupted=False):
+def exit_code(rows, interrupted=False):
     """0 when every VM moved (or a dry run), 3 when VMs are left.
 
     A VM its owner deleted during the move is not left behind.
     """
-    from migrationhelper import engine
+    from migrationhelper import outcomes
     if interrupted:
         return EXIT_INTERRUPTED
-    done = (engine.MOVED, engine.PLANNED)
-    if all(o.result in done or o.deleted for o in outcomes):
+    done = (outcomes.MOVED, outcomes.PLANNED)
+    if all(o.result in done or o.deleted for o in rows):
         return EXIT_DONE
     return EXIT_VMS_LEFT
 
@@ -152,10 +155,10 @@ class MoveCommand(command.Lister):
 
     _exit_code = EXIT_DONE
 
-    def results(self, outcomes, interrupted=False):
+    def results(self, rows, interrupted=False):
         """The table to print; the exit status is kept for run()."""
-        self._exit_code = exit_code(outcomes, interrupted)
-        return RESULT_COLUMNS, result_rows(outcomes)
+        self._exit_code = exit_code(rows, interrupted)
+        return RESULT_COLUMNS, result_rows(rows)
 
     def run(self, parsed_args):
         super().run(parsed_args)

@@ -1,0 +1,68 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""One module per move kind, over a small base, as nova/conductor/tasks/.
+
+Every task first re-checks the VM (``recheck``), then runs the steps of
+the move it needs now; at its deadline a live migration is aborted, forced
+or left (``live_migrate.on_timeout``), anything else is left to Nova.
+"""
+
+from migrationhelper import decision as table
+from migrationhelper.tasks import base
+from migrationhelper.tasks import cold_migrate
+from migrationhelper.tasks import confirm_resize
+from migrationhelper.tasks import evacuate
+from migrationhelper.tasks import live_migrate
+from migrationhelper.tasks import offload
+from migrationhelper.tasks import recheck
+
+
+def _confirm_then(move):
+    def steps(task):
+        yield from confirm_resize.steps(task)
+        return (yield from move(task))
+    return steps
+
+
+def _reset_then(move):
+    def steps(task):
+        task.reset_state(task.planned.decision.reason)
+        return (yield from move(task))
+    return steps
+
+
+MOVES = {
+    table.LIVE_MIGRATE: live_migrate.steps,
+    table.COLD_MIGRATE: cold_migrate.steps,
+    table.CONFIRM_THEN_LIVE_MIGRATE: _confirm_then(live_migrate.steps),
+    table.CONFIRM_THEN_COLD_MIGRATE: _confirm_then(cold_migrate.steps),
+    table.RESET_THEN_LIVE_MIGRATE: _reset_then(live_migrate.steps),
+    table.RESET_THEN_COLD_MIGRATE: _reset_then(cold_migrate.steps),
+    table.EVACUATE: evacuate.steps,
+    table.OFFLOAD: offload.steps,
+}
+
+
+def new(context, planned):
+    """The task that moves one planned VM."""
+    return base.Task(context, planned, _flow)
+
+
+def _flow(task):
+    try:
+        action = yield from recheck.steps(task)
+        if isinstance(action, base.Result):
+            return action
+        return (yield from MOVES[action](task))
+    except base.TimedOut:
+        return (yield from live_migrate.on_timeout(task))

@@ -1,0 +1,220 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What every move of one VM shares, as nova/conductor/tasks/base.py does.
+
+A task is a generator of waits: its steps (the move kind's module) issue
+requests and yield whenever they must wait for Nova; the engine resumes it
+when it is due for a poll, through the small interface below (``lane``,
+``start``, ``resume``, ``due``, ``next_poll``, ``waiting``, ``interrupt``,
+``outcome``).
+The steps return the result; the task turns it, or the exception that
+ended it, into exactly one :class:`outcomes.Outcome`.
+"""
+
+import dataclasses
+import typing
+
+from openstack import exceptions as sdk_exceptions
+
+from migrationhelper import decision as table
+from migrationhelper import hints
+from migrationhelper.i18n import _
+from migrationhelper import outcomes
+from migrationhelper.tasks import issuing
+from migrationhelper.tasks import reading
+from migrationhelper.tasks import waiting
+
+LIVE = 'live'
+COLD = 'cold'
+
+SUCCESSFUL_MIGRATION_STATUSES = frozenset(('completed', 'confirmed', 'done'))
+
+MoveFailed = issuing.MoveFailed
+TimedOut = waiting.TimedOut
+
+
+@dataclasses.dataclass
+class Context:
+    """What every task of one run shares."""
+
+    compute: object
+    options: object                 # engine.Options
+    report: typing.Callable         # (task, text)
+    clock: typing.Callable
+    sleep: typing.Callable
+
+
+class Result(typing.NamedTuple):
+    """How a task's steps ended."""
+
+    result: str
+    message: str = ''
+
+
+class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
+    """One VM's move. ``flow(task)`` is the generator of its steps."""
+
+    def __init__(self, context, planned, flow):
+        self.context = context
+        self.compute = context.compute
+        self.options = context.options
+        self.clock = context.clock
+        self.planned = planned
+        self.server = planned.server
+        self.source = (planned.source.host if planned.source
+                       else planned.server.compute_host)
+        # What is being done; a re-check before acting may change it.
+        self.action = planned.decision.action
+        # (kind, source host): the engine's limit that applies, as planned.
+        self.lane = (LIVE if self.action in table.LIVE_MOVES else COLD,
+                     self.source)
+        # The placement model's host, unless the operator named one; the
+        # scheduler validates either.
+        target = context.options.target_host
+        self.target = planned.destination or (target.host if target
+                                              else None)
+        self.target_from_plan = (target is None and
+                                 planned.destination is not None)
+        self.outcome = None
+        self.started = None
+        self.deadline = None
+        self.next_poll = 0.0
+        self.messages = []
+        # The status the VM must show when it has moved.
+        self.expected = None
+        # Set while waiting for a poll, and what the engine's listing saw.
+        self.waiting = False
+        self.seen = None
+        # Whether self.server was read before the last request we sent.
+        self.stale = False
+        # The migration IDs of the plan's listing, used up by the first move.
+        self.planned_migrations = planned.known_migrations
+        self._flow = flow
+        self._steps = None
+
+    # -- the engine's interface ---------------------------------------------
+
+    def due(self, now):
+        return now >= self.next_poll
+
+    def start(self):
+        """Begin: run the steps up to their first wait; False when done."""
+        self._steps = self._run()
+        return self.resume()
+
+    def resume(self, seen=None):
+        """Run on to the next wait; False once the outcome is set.
+
+        :param seen: what the engine's listing of this cycle showed of the
+            VM (a server, or reading.UNCHANGED) while the task waited.
+        """
+        if self.waiting:
+            self.seen = seen
+        try:
+            next(self._steps)
+        except StopIteration:
+            return False
+        return True
+
+    def interrupt(self):
+        """Ctrl-C: the row of a task that had not ended."""
+        if self.outcome is not None:
+            return
+        started = self.started is not None
+        self.outcome = outcomes.Outcome(
+            self.server.id, self.server.name, self.action,
+            outcomes.IN_PROGRESS if started else outcomes.SKIPPED,
+            self.source, None, self._elapsed(),
+            _('interrupted while it was moving') if started
+            else _('interrupted before it was started'))
+
+    # -- the steps, and how they end -----------------------------------------
+
+    def report(self, text):
+        self.context.report(self, text)
+
+    def _run(self):
+        self.started = self.clock()
+        self.deadline = self.started + self.options.timeout
+        deleted = False
+        try:
+            ended = yield from self._flow(self)
+        except MoveFailed as e:
+            ended = Result(outcomes.FAILED, self.explain(str(e)))
+        except TimedOut:
+            # Out of time again, aborting or forcing at the deadline.
+            ended = Result(outcomes.IN_PROGRESS, _(
+                '%s; what was sent at the timeout did not end either, it '
+                'goes on in Nova') % self.waited())
+        except sdk_exceptions.NotFoundException:
+            ended = Result(outcomes.SKIPPED,
+                           _('deleted while it was being moved'))
+            deleted = True
+        except sdk_exceptions.SDKException as e:
+            ended = Result(outcomes.FAILED, self.explain(str(e)))
+        self._finish(ended, deleted)
+
+    def _finish(self, ended, deleted=False):
+        messages = self.messages + ([ended.message] if ended.message
+                                    else [])
+        destination = None
+        if ended.result in (outcomes.MOVED, outcomes.IN_PROGRESS) and \
+                self.server.compute_host != self.source:
+            destination = self.server.compute_host
+        self.outcome = outcomes.Outcome(
+            self.server.id, self.server.name, self.action, ended.result,
+            self.source, destination, self._elapsed(), '; '.join(messages),
+            deleted)
+        self.report('%s%s' % (ended.result, ': ' + ended.message
+                              if ended.message else ''))
+
+    def _elapsed(self):
+        return round(self.clock() - self.started, 1) if self.started else 0.0
+
+    def explain(self, failure):
+        hint = hints.hint_for(failure)
+        return failure + (_('; hint: %s') % hint if hint else '')
+
+    def verify(self, server, expected, migration):
+        """Raise MoveFailed unless Nova shows the move done as expected."""
+        problems = []
+        if server.compute_host == self.source:
+            problems.append(_('still on %s') % self.source)
+        if server.status != expected:
+            problems.append(_('status %(now)s, expected %(want)s') % {
+                'now': server.status, 'want': expected})
+        if migration is None:
+            problems.append(_('Nova recorded no migration'))
+        elif migration.status not in SUCCESSFUL_MIGRATION_STATUSES:
+            problems.append(_('%(type)s %(id)s ended %(status)s') % {
+                'type': migration.migration_type, 'id': migration.id,
+                'status': migration.status})
+        if problems:
+            fault = (server.fault or {}).get('message')
+            if fault:
+                problems.append(_('fault: %s') % fault)
+            raise MoveFailed('; '.join(problems))
+
+    def timed_out(self):
+        """At the deadline of a move that cannot be aborted: leave it."""
+        return Result(outcomes.IN_PROGRESS, _(
+            '%s; cold migrations and other tasks cannot be aborted, it goes '
+            'on in Nova') % self.waited())
+
+    def waited(self):
+        return _('no end after %ds') % self.options.timeout
+
+    def not_waiting(self):
+        """--no-wait: the request is sent, the rest goes on in Nova."""
+        return Result(outcomes.IN_PROGRESS,
+                      _('issued; not waiting (--no-wait)'))

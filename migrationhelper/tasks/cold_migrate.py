@@ -1,0 +1,29 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``nova migrate`` for a stopped VM, then the resize confirmed.
+
+The howto's SHUTOFF case: cold migration (to the model's host, which the
+scheduler validates), waited for, confirmed so that no VM is left in
+VERIFY_RESIZE, verified, retried on failure.
+"""
+
+from migrationhelper.i18n import _
+from migrationhelper.tasks import migrate
+
+
+def steps(task):
+    return (yield from migrate.with_retries(task, _('cold-migrating'), _send))
+
+
+def _send(task):
+    return task.compute.migrate_server(task.server, host=task.target)

@@ -1,0 +1,96 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``nova live-migration``, and what to do when it does not end.
+
+Block migration ``auto``, so that shared and local storage both work (the
+howto's note 2), to the model's host, which the scheduler validates. At
+the timeout a live migration is aborted (the VM stays running on its
+source), forced to complete (paused for the last copy) or left running,
+as ``--on-timeout`` says.
+"""
+
+from openstack import exceptions as sdk_exceptions
+
+from migrationhelper import decision as table
+from migrationhelper import defaults
+from migrationhelper.i18n import _
+from migrationhelper import outcomes
+from migrationhelper.tasks import base
+from migrationhelper.tasks import migrate
+
+
+def steps(task):
+    return (yield from migrate.with_retries(task, _('live-migrating'),
+                                            _send))
+
+
+def _send(task):
+    return task.compute.live_migrate_server(
+        task.server, host=task.target, block_migration='auto')
+
+
+def on_timeout(task):
+    """The deadline passed: abort, force or leave a live migration."""
+    task.refresh()
+    if task.action not in table.LIVE_MOVES or \
+            task.server.status != 'MIGRATING':
+        return task.timed_out()
+    if task.options.on_timeout == defaults.LEAVE:
+        return base.Result(outcomes.IN_PROGRESS, _(
+            '%s; left running (--on-timeout leave)') % task.waited())
+    # The abort or force gets a deadline of its own.
+    task.deadline = task.clock() + task.options.timeout
+    if task.options.on_timeout == defaults.FORCE_COMPLETE:
+        return (yield from _force_complete(task))
+    return (yield from _abort(task))
+
+
+def _abort(task):
+    task.report(_('%s: aborting the live migration') % task.waited())
+    migration = task.running_migration()
+    if migration is not None:
+        task.compute.abort_server_migration(migration, task.server)
+    server = yield from task.wait_idle()
+    if server.compute_host != task.source:
+        return base.Result(outcomes.MOVED, _(
+            '%s, but it finished before the abort') % task.waited())
+    return base.Result(outcomes.FAILED, _(
+        '%(waited)s; aborted, the VM is still %(status)s on %(host)s') % {
+        'waited': task.waited(), 'status': server.status,
+        'host': task.source})
+
+
+def _force_complete(task):
+    task.report(_('%s: forcing the live migration to complete')
+                % task.waited())
+    while True:
+        migration = task.running_migration()
+        if migration is None:
+            break
+        try:
+            task.compute.force_complete_server_migration(migration,
+                                                         task.server)
+            break
+        except (sdk_exceptions.ConflictException,
+                sdk_exceptions.BadRequestException):
+            # Not running yet (queued or preparing): Nova says 400 or 409
+            # until it is; try again at the next poll.
+            yield from task.pause()
+    server = yield from task.wait_idle()
+    task.messages.append(_('%s; forced to complete') % task.waited())
+    if server.compute_host != task.source and \
+            server.status == task.expected:
+        return base.Result(outcomes.MOVED)
+    return base.Result(outcomes.FAILED, task.explain(_(
+        'still %(status)s on %(host)s after forcing completion') % {
+        'status': server.status, 'host': task.server.compute_host}))

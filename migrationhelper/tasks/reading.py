@@ -1,0 +1,113 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Reading Nova through outages: every GET a task makes goes through here.
+
+A nova-api restart answers 502-504 or drops connections for a while; reads
+are safe to repeat, so they are, with backoff, for up to
+READ_RETRY_SECONDS. Nothing else retries a read.
+"""
+
+from keystoneauth1 import exceptions as ks_exceptions
+from openstack import exceptions as sdk_exceptions
+
+from migrationhelper.i18n import _
+
+# What a request to Nova may raise; is_transient() tells which of these
+# are a restarting nova-api (502-504 from its proxy, or no connection).
+REQUEST_ERRORS = (sdk_exceptions.HttpException,
+                  ks_exceptions.ConnectionError)
+TRANSIENT_STATUS_CODES = frozenset((502, 503, 504))
+READ_RETRY_SECONDS = 300
+
+# What a poll listing says of a VM that did not change since the last look.
+UNCHANGED = object()
+
+
+def is_transient(error):
+    if isinstance(error, ks_exceptions.ConnectionError):
+        return True
+    return getattr(error, 'status_code', None) in TRANSIENT_STATUS_CODES
+
+
+def alive(server):
+    """The server, unless Nova shows it deleted (admins may still see it)."""
+    if server.status == 'DELETED':
+        raise sdk_exceptions.NotFoundException(
+            _('server %s was deleted') % server.id)
+    return server
+
+
+class Reading:
+    """The reads of a task (a mixin of base.Task)."""
+
+    def read(self, call):
+        """A GET, retried with backoff while the API is unavailable."""
+        delay = 0.5
+        give_up = self.clock() + READ_RETRY_SECONDS
+        while True:
+            try:
+                return call()
+            except REQUEST_ERRORS as e:
+                if not is_transient(e) or self.clock() >= give_up:
+                    raise
+                self.report(_('compute API unavailable (%(error)s), '
+                              'reading again in %(delay).1fs') % {
+                    'error': type(e).__name__, 'delay': delay})
+                self.context.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    def refresh(self):
+        self.server = alive(self.read(
+            lambda: self.compute.get_server(self.server.id)))
+        self.stale = False
+        return self.server
+
+    def migrations(self):
+        return self.read(lambda: list(
+            self.compute.migrations(server_id=self.server.id)))
+
+    def migration_ids(self):
+        """The VM's migrations before a move: the plan's, the first time."""
+        known, self.planned_migrations = self.planned_migrations, None
+        if known is not None:
+            return set(known)
+        return {m.id for m in self.migrations()}
+
+    def new_migration(self, known):
+        """The newest of the VM's migrations not in ``known``.
+
+        Records made since the plan but not by this move are older than its
+        own: creation time orders them, the ID (Nova counts up) within the
+        same second.
+        """
+        new = [m for m in self.migrations() if m.id not in known]
+        return max(new, key=lambda m: (m.created_at or '', m.id)) \
+            if new else None
+
+    def running_migration(self):
+        """The live migration Nova is running for the VM, if any."""
+        migrations = self.read(lambda: list(
+            self.compute.server_migrations(self.server)))
+        return migrations[0] if migrations else None
+
+    def polled(self):
+        """The VM as this cycle's listing shows it, else as a GET does."""
+        seen, self.seen = self.seen, None
+        if seen is None:
+            return self.refresh()
+        if seen is UNCHANGED:
+            # Unchanged since our copy, unless our copy predates a request.
+            return self.refresh() if self.stale else self.server
+        self.server = alive(seen)
+        self.stale = False
+        return seen

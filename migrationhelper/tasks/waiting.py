@@ -1,0 +1,90 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Waiting for Nova: yield until the VM or its migration gets somewhere.
+
+Each wait yields to the engine, which resumes the task when its next poll
+is due, or sooner when the cycle's shared listing shows its VM changed.
+Polls start fast (most moves of small VMs end in seconds) and slow down
+as a move goes on, so that a long migration costs few requests.
+"""
+
+from migrationhelper import cloud
+from migrationhelper import decision as table
+
+MIN_POLL_INTERVAL = 0.25
+MAX_POLL_INTERVAL = 5.0
+
+
+class TimedOut(Exception):
+    """The task's deadline passed while it waited."""
+
+
+def poll_interval(elapsed):
+    return min(MAX_POLL_INTERVAL, max(MIN_POLL_INTERVAL, elapsed / 10.0))
+
+
+def busy(server):
+    return bool(server.task_state) or server.status in table.BUSY_STATUSES
+
+
+class Waiting:
+    """The waits of a task (a mixin of base.Task)."""
+
+    def schedule_poll(self):
+        now = self.clock()
+        self.next_poll = now + poll_interval(now - self.started)
+
+    def check_deadline(self):
+        if self.clock() >= self.deadline:
+            raise TimedOut()
+
+    def pause(self):
+        """Yield until the next poll, after checking the deadline."""
+        self.check_deadline()
+        self.schedule_poll()
+        yield
+
+    def wait_until(self, done, look_first=True):
+        """Poll until ``done(server)``; raise TimedOut at the deadline.
+
+        The first look is a GET, unless ``look_first`` is false (right after
+        a request, when the answer is known to be "not yet"); later looks
+        use the engine's listing of the cycle when there was one.
+        """
+        server = self.refresh() if look_first else None
+        while True:
+            if server is not None and done(server):
+                return server
+            self.waiting = True
+            try:
+                yield from self.pause()
+            finally:
+                self.waiting = False
+            server = self.polled()
+
+    def wait_idle(self, look_first=True):
+        return (yield from self.wait_until(lambda s: not busy(s),
+                                           look_first))
+
+    def migration_end(self, known):
+        """The move's migration record once Nova has closed it.
+
+        Nova clears the task state and moves the VM before it marks the
+        migration completed; reading it too early would see "running".
+        """
+        while True:
+            migration = self.new_migration(known)
+            if migration is None or \
+                    migration.status in cloud.FINAL_MIGRATION_STATUSES:
+                return migration
+            yield from self.pause()

@@ -1,0 +1,165 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""A fake compute proxy on a fake clock, for the engine's scheduling.
+
+Only the calls the tasks make, with Nova's behaviour where scheduling
+depends on it: a live migration takes ``live_seconds`` and nova-compute
+runs one at a time per source host (the next one queued behind it); a cold
+migration takes ``cold_seconds``, ends in VERIFY_RESIZE and is confirmed
+at once. It records what was in flight at any time. Behaviour against a
+real Nova is the functional tests' business.
+"""
+
+import collections
+import copy
+import datetime
+
+EPOCH = datetime.datetime(2026, 1, 1)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+    def sleep(self, seconds):
+        self.now += max(seconds, 0.01)
+
+
+class Record:
+    """A server or migration, with attributes as the SDK's have them."""
+
+    def __init__(self, **attrs):
+        self.__dict__.update(attrs)
+
+
+class FakeNova:
+
+    def __init__(self, clock, live_seconds=3.0, cold_seconds=3.0):
+        self.clock = clock
+        self.live_seconds = live_seconds
+        self.cold_seconds = cold_seconds
+        self.servers_by_id = {}
+        self.records = []
+        self.calls = collections.Counter()
+        # (start, end, kind, source) of every move Nova carried out.
+        self.moves = []
+        self._busy_until = collections.defaultdict(float)
+
+    # -- building the cloud ---------------------------------------------------
+
+    def add(self, name, host, status='ACTIVE'):
+        server = Record(
+            id='id-%s' % name, name=name, status=status, task_state=None,
+            project_id='p', user_id='u',
+            compute_host=host, power_state=1 if status == 'ACTIVE' else 4,
+            fault=None, flavor={}, image={'id': 'img'}, updated_at=None)
+        self._touch(server)
+        self.servers_by_id[server.id] = server
+        return copy.copy(server)
+
+    def _touch(self, server, at=None):
+        when = EPOCH + datetime.timedelta(
+            seconds=self.clock() if at is None else at)
+        server.updated_at = when.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+    # -- what is in flight ----------------------------------------------------
+
+    def in_flight(self, at, kind=None, source=None):
+        return sum(1 for start, end, k, s in self.moves
+                   if start <= at < end and kind in (None, k) and
+                   source in (None, s))
+
+    def most_in_flight(self, kind=None, source=None):
+        return max([self.in_flight(start, kind, source)
+                    for start, _end, _k, _s in self.moves] or [0])
+
+    def _advance(self):
+        now = self.clock()
+        for record in self.records:
+            if record.status in ('queued', 'running') and record.end <= now:
+                server = self.servers_by_id[record.server_id]
+                server.compute_host = record.dest_compute
+                server.task_state = None
+                if record.migration_type == 'live-migration':
+                    record.status = 'completed'
+                    server.status = 'ACTIVE'
+                else:
+                    record.status = 'finished'
+                    server.status = 'VERIFY_RESIZE'
+                self._touch(server, record.end)
+
+    def _start(self, server, kind, host):
+        now = self.clock()
+        source = server.compute_host
+        if kind == 'live':
+            start = max(now, self._busy_until[source])
+            end = start + self.live_seconds
+            self._busy_until[source] = end
+            server.status, server.task_state = 'MIGRATING', 'migrating'
+        else:
+            start, end = now, now + self.cold_seconds
+            server.status, server.task_state = 'RESIZE', 'resize_prep'
+            server.previous_status = 'SHUTOFF'
+        self._touch(server)
+        self.moves.append((now, end, kind, source))
+        self.records.append(Record(
+            id=len(self.records) + 1, server_id=server.id, status='running',
+            created_at=str(now).zfill(12), end=end, source_compute=source,
+            dest_compute=host or 'dest-of-%s' % source,
+            migration_type='live-migration' if kind == 'live'
+            else 'migration'))
+
+    # -- the compute proxy calls ---------------------------------------------
+
+    def get_server(self, server_id):
+        self.calls['get_server'] += 1
+        self._advance()
+        return copy.copy(self.servers_by_id[server_id])
+
+    def servers(self, details=True, all_projects=False, changes_since=None,
+                **query):
+        self.calls['servers'] += 1
+        self._advance()
+        return [copy.copy(s) for s in self.servers_by_id.values()
+                if changes_since is None or s.updated_at >= changes_since]
+
+    def migrations(self, server_id=None, **query):
+        self.calls['migrations'] += 1
+        self._advance()
+        return [copy.copy(r) for r in self.records
+                if r.server_id == server_id]
+
+    def server_migrations(self, server):
+        self._advance()
+        return [r for r in self.records if r.server_id == server.id and
+                r.status in ('queued', 'running')]
+
+    def live_migrate_server(self, server, host=None, block_migration=None):
+        self.calls['live_migrate_server'] += 1
+        self._start(self.servers_by_id[server.id], 'live', host)
+
+    def migrate_server(self, server, host=None):
+        self.calls['migrate_server'] += 1
+        self._start(self.servers_by_id[server.id], 'cold', host)
+
+    def confirm_server_resize(self, server):
+        self.calls['confirm_server_resize'] += 1
+        server = self.servers_by_id[server.id]
+        server.status = server.previous_status
+        for record in self.records:
+            if record.server_id == server.id and record.status == 'finished':
+                record.status = 'confirmed'
+        self._touch(server)

@@ -1,0 +1,170 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The engine's scheduling, on a fake clock and a fake compute proxy."""
+
+import dataclasses
+
+from keystoneauth1 import exceptions as ks_exceptions
+import testtools
+
+from migrationhelper import decision
+from migrationhelper import engine
+from migrationhelper import hosts
+from migrationhelper import outcomes
+from migrationhelper import plan
+from migrationhelper.tests.unit import fake_nova
+
+
+def planned(server, action):
+    return plan.PlannedServer(
+        server, hosts.ComputeHost(server.compute_host),
+        decision.ServerFacts(server.status), decision.Decision(action))
+
+
+class EngineTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.clock = fake_nova.Clock()
+        self.nova = fake_nova.FakeNova(self.clock)
+
+    def run_engine(self, plans, **options):
+        self.engine = engine.Engine(
+            self.nova, engine.Options(**options), clock=self.clock,
+            sleep=self.clock.sleep)
+        return self.engine.run(plans)
+
+    def live(self, name, host='src'):
+        return planned(self.nova.add(name, host), decision.LIVE_MIGRATE)
+
+    def cold(self, name, host='src'):
+        return planned(self.nova.add(name, host, 'SHUTOFF'),
+                       decision.COLD_MIGRATE)
+
+
+class TestLanes(EngineTestCase):
+
+    def test_live_migrations_per_source_one_running_one_queued(self):
+        rows = self.run_engine([self.live('vm-%d' % i) for i in range(5)])
+        self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+        self.assertEqual(2, self.nova.most_in_flight('live', 'src'))
+        # Nova ran them back to back: 5 x 3 s, and never idle between.
+        self.assertLess(self.clock.now, 5 * 3.0 + 3.0)
+
+    def test_cold_migrations_run_in_a_lane_beside_the_live_ones(self):
+        plans = [self.live('live-%d' % i) for i in range(2)] + [
+            self.cold('cold-%d' % i) for i in range(4)]
+        rows = self.run_engine(plans)
+        self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+        self.assertEqual(2, self.nova.most_in_flight('cold', 'src'))
+        self.assertEqual(4, self.nova.most_in_flight(source='src'))
+        self.assertEqual(4, self.nova.calls['confirm_server_resize'])
+
+    def test_hosts_drained_together_progress_in_parallel(self):
+        plans = [self.live('a-%d' % i, 'src-a') for i in range(2)] + [
+            self.live('b-%d' % i, 'src-b') for i in range(2)]
+        self.run_engine(plans)
+        self.assertEqual(4, self.nova.most_in_flight('live'))
+
+    def test_max_parallel_caps_everything(self):
+        plans = [self.live('live-0')] + [self.cold('cold-%d' % i)
+                                         for i in range(3)]
+        rows = self.run_engine(plans, max_parallel=1)
+        self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+        self.assertEqual(1, self.nova.most_in_flight())
+
+
+class TestPolling(EngineTestCase):
+
+    def gets_for(self, seconds):
+        self.clock = fake_nova.Clock()
+        self.nova = fake_nova.FakeNova(self.clock)
+        self.nova.live_seconds = self.nova.cold_seconds = seconds
+        self.run_engine([self.cold('cold-%d' % i) for i in range(2)] +
+                        [self.live('live-0', 'other')])
+        return self.nova.calls['get_server'], self.nova.calls['servers']
+
+    def test_moves_in_flight_share_one_listing_per_cycle(self):
+        short_gets, short_lists = self.gets_for(5.0)
+        long_gets, long_lists = self.gets_for(120.0)
+        # Longer moves mean more poll cycles, served by the shared listing;
+        # the GETs per VM stay what acting and verifying take.
+        self.assertGreater(long_lists, short_lists)
+        self.assertEqual(short_gets, long_gets)
+
+
+    def test_the_plans_migration_listing_saves_one_read_per_move(self):
+        def migration_reads(known):
+            self.clock = fake_nova.Clock()
+            self.nova = fake_nova.FakeNova(self.clock)
+            plans = [dataclasses.replace(self.live('vm-%d' % i),
+                                         known_migrations=known)
+                     for i in range(3)]
+            rows = self.run_engine(plans)
+            self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+            return self.nova.calls['migrations']
+        self.assertEqual(migration_reads(None) - 3,
+                         migration_reads(frozenset()))
+
+
+class TestOutcomes(EngineTestCase):
+
+    def test_ctrl_c_accounts_for_every_vm(self):
+        plans = [self.live('vm-%d' % i) for i in range(4)]
+        real_sleep = self.clock.sleep
+        sleeps = {'n': 0}
+
+        def sleep(seconds):
+            sleeps['n'] += 1
+            if sleeps['n'] == 3:
+                raise KeyboardInterrupt()
+            real_sleep(seconds)
+        self.engine = engine.Engine(self.nova, engine.Options(),
+                                    clock=self.clock, sleep=sleep)
+        rows = self.engine.run(plans)
+        self.assertTrue(self.engine.interrupted)
+        self.assertEqual(4, len(rows))
+        by_name = {r.name: r for r in rows}
+        self.assertEqual(outcomes.IN_PROGRESS, by_name['vm-0'].result)
+        self.assertEqual(outcomes.SKIPPED, by_name['vm-3'].result)
+        self.assertEqual('interrupted before it was started',
+                         by_name['vm-3'].message)
+
+    def test_action_column_says_what_was_done_after_a_re_decision(self):
+        plans = [self.live('was-running')]
+        self.nova.servers_by_id['id-was-running'].status = 'SHUTOFF'
+        [row] = self.run_engine(plans)
+        self.assertEqual(outcomes.MOVED, row.result, row)
+        self.assertEqual(decision.COLD_MIGRATE, row.action)
+        self.assertEqual(1, self.nova.calls['migrate_server'])
+
+    def test_no_wait_reports_in_progress(self):
+        [row] = self.run_engine([self.live('vm')], wait=False)
+        self.assertEqual(outcomes.IN_PROGRESS, row.result)
+        self.assertIn('not waiting', row.message)
+        # Still on its source as far as we know: no destination to show.
+        self.assertIsNone(row.destination)
+
+    def test_lost_answers_are_waited_for_no_longer_than_the_timeout(self):
+        def no_answer(*args, **kwargs):
+            self.nova.calls['live_migrate_server'] += 1
+            raise ks_exceptions.ConnectFailure('no route')
+        self.nova.live_migrate_server = no_answer
+        [row] = self.run_engine([self.live('vm')], timeout=30)
+        self.assertEqual(outcomes.IN_PROGRESS, row.result)
+        self.assertIn('no end after 30s', row.message)
+        self.assertLess(self.clock.now, 40.0)
+        # Nova never acted, so the request was sent again, never twice at
+        # once.
+        self.assertGreater(self.nova.calls['live_migrate_server'], 1)
+        self.assertEqual([], self.nova.moves)
