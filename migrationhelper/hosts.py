@@ -47,6 +47,9 @@ class ComputeHost:
     disabled_reason: str | None = None
     hypervisor_type: str | None = None
     hypervisor_version: int | None = None
+    # From compute API 2.53 on, a hypervisor's ID is its compute node's
+    # UUID, which is also its resource provider's in placement.
+    hypervisor_ids: tuple = ()
 
     @property
     def names(self):
@@ -90,6 +93,25 @@ def resolve(name, hosts):
                 'name': name,
                 'hosts': ', '.join(sorted(h.host for h in short))})
     raise HostNotFound(_unknown_host_message(name, hosts))
+
+
+def resolve_all(names, hosts):
+    """Every name resolved, once each, or one error naming all the bad ones.
+
+    :raises CommandError: with the message of every name that failed.
+    """
+    resolved, errors = [], []
+    for name in names:
+        try:
+            host = resolve(name, hosts)
+        except exceptions.CommandError as e:
+            errors.append(str(e))
+            continue
+        if host not in resolved:
+            resolved.append(host)
+    if errors:
+        raise exceptions.CommandError(' '.join(errors))
+    return resolved
 
 
 def _unknown_host_message(name, hosts):

@@ -13,11 +13,9 @@
 """Compute host commands: ``host vms``, ``status``, ``drain``, ``undrain``."""
 
 import collections
-import logging
 
 from osc_lib.cli import format_columns
 from osc_lib.command import command
-from osc_lib import exceptions
 
 from migrationhelper import defaults
 from migrationhelper.i18n import _
@@ -25,8 +23,6 @@ from migrationhelper.v1 import moves
 
 # The engine, the decision table and the SDK readers are imported inside
 # the functions that use them: OSC imports this module on every call.
-
-LOG = logging.getLogger(__name__)
 
 VM_COLUMNS = (
     'ID', 'Name', 'Status', 'Task State', 'Power State', 'Flavor', 'Project',
@@ -170,23 +166,6 @@ class ShowHostStatus(command.ShowOne):
         return HOST_STATUS_FIELDS, values
 
 
-def _resolve_all(compute_hosts, names):
-    """Every host name resolved, or one error naming all the bad ones."""
-    from migrationhelper import hosts
-    resolved, errors = [], []
-    for name in names:
-        try:
-            host = hosts.resolve(name, compute_hosts)
-        except exceptions.CommandError as e:
-            errors.append(str(e))
-            continue
-        if host not in resolved:
-            resolved.append(host)
-    if errors:
-        raise exceptions.CommandError(' '.join(errors))
-    return resolved
-
-
 class DrainHost(moves.MoveCommand):
     _description = _(
         'Empty compute hosts: disable their nova-compute service, move '
@@ -212,11 +191,12 @@ class DrainHost(moves.MoveCommand):
 
     def take_action(self, parsed_args):
         from migrationhelper import drain
+        from migrationhelper import hosts
         from migrationhelper import progress
         compute = self.app.client_manager.compute
         compute_hosts, target = moves.compute_hosts_and_target(
             compute, parsed_args.target_host)
-        drained = _resolve_all(compute_hosts, parsed_args.hosts)
+        drained = hosts.resolve_all(parsed_args.hosts, compute_hosts)
         request = drain.Request(
             hosts=drained, compute_hosts=compute_hosts,
             options=moves.engine_options(parsed_args, target),
@@ -254,14 +234,5 @@ class UndrainHost(command.ShowOne):
         compute = self.app.client_manager.compute
         host = _find_host(compute, parsed_args.host)
         from migrationhelper import drain
-        reason = host.disabled_reason
-        status = host.status
-        if status == 'disabled':
-            if not (drain.is_ours(reason) or parsed_args.force):
-                raise exceptions.CommandError(_(
-                    'The service of %(host)s was not disabled by a drain '
-                    '(reason: %(reason)s); --force enables it anyway.') % {
-                    'host': host.host, 'reason': reason or _('none')})
-            status = compute.update_service(
-                host.service_id, status='enabled').status
-        return UNDRAIN_FIELDS, (host.host, status, reason)
+        status = drain.undrain(compute, host, force=parsed_args.force)
+        return UNDRAIN_FIELDS, (host.host, status, host.disabled_reason)
