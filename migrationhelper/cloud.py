@@ -82,6 +82,7 @@ def list_compute_hosts(compute):
         result.append(hosts.ComputeHost(
             host=service.host,
             hypervisor_hostnames=tuple(n.name for n in nodes),
+            hypervisor_ids=tuple(n.id for n in nodes),
             service_id=service.id,
             status=service.status,
             state=service.state,

@@ -31,6 +31,7 @@ from migrationhelper import decision
 from migrationhelper import defaults
 from migrationhelper import engine
 from migrationhelper.i18n import _
+from migrationhelper import outcomes
 from migrationhelper import plan
 from migrationhelper import shape
 
@@ -51,6 +52,22 @@ def is_ours(reason):
     return bool(reason) and reason.startswith(REASON_PREFIX)
 
 
+def undrain(compute, host, force=False):
+    """Enable a host's service again if a drain disabled it; its status.
+
+    :raises CommandError: the service was disabled for another reason than
+        a drain, and ``force`` is not set; nothing is changed.
+    """
+    if host.status != 'disabled':
+        return host.status
+    if not (is_ours(host.disabled_reason) or force):
+        raise exceptions.CommandError(_(
+            'The service of %(host)s was not disabled by a drain (reason: '
+            '%(reason)s); --force enables it anyway.') % {
+            'host': host.host, 'reason': host.disabled_reason or _('none')})
+    return compute.update_service(host.service_id, status='enabled').status
+
+
 @dataclasses.dataclass
 class Request:
     hosts: list                   # hosts.ComputeHost to drain
@@ -64,23 +81,31 @@ class Request:
 
 
 def plan_drain(compute, request):
-    """Every VM on the hosts, and resizes from them awaiting confirmation."""
+    """Every VM on the hosts, and resizes from them awaiting confirmation.
+
+    Each host's migrations are listed once: they tell why ERROR VMs are in
+    ERROR, which resizes await confirmation, and which records a move will
+    not mistake for its own.
+    """
     planned = []
     for host in request.hosts:
-        planned.extend(plan.plan_host(compute, host, request.allow_evacuate))
-        planned.extend(_pending_resizes(compute, host))
+        migrations = cloud.list_host_migrations(compute, host)
+        planned.extend(plan.plan_host(compute, host, request.allow_evacuate,
+                                      migrations))
+        planned.extend(_pending_resizes(compute, host, migrations))
     return planned
 
 
-def _pending_resizes(compute, host):
+def _pending_resizes(compute, host, migrations):
     """Cold migrations from ``host`` left in VERIFY_RESIZE elsewhere.
 
     An interrupted drain leaves them; the source keeps their allocation
     until they are confirmed, so the drain is not over without them.
     """
     found = []
-    for migration in compute.migrations(host=host.host, status='finished'):
-        if migration.source_compute != host.host:
+    for migration in migrations:
+        if migration.status != 'finished' or \
+                migration.source_compute != host.host:
             continue
         server = compute.get_server(migration.server_id)
         if server.status == 'VERIFY_RESIZE' and \
@@ -110,24 +135,6 @@ def receivers(request):
             if cloud.can_receive(h, excluded=drained)]
 
 
-def place(compute, placement, request, planned, warn):
-    """Every VM's destination from the model; refuse if one has none.
-
-    :raises CommandError: naming each VM with nowhere to go, before
-        anything changed, unless --skip-capacity-check: those VMs are then
-        skipped, never attempted. A dry run shows them as skipped.
-    """
-    verdicts = shape.place_plan(compute, placement, planned,
-                                receivers(request))
-    for warning in verdicts.warnings:
-        warn(warning)
-    if verdicts.blocked and request.check_capacity:
-        if not request.dry_run:
-            raise exceptions.CommandError(shape.refusal(verdicts))
-        warn(shape.dry_run_warning(verdicts))
-    return verdicts.planned
-
-
 def disable_hosts(compute, hosts, reason):
     """Close every host to new VMs; leave an operator's own reason be."""
     for host in hosts:
@@ -137,41 +144,42 @@ def disable_hosts(compute, hosts, reason):
                                disabled_reason=reason)
 
 
-def verify_empty(compute, hosts, outcomes):
+def verify_empty(compute, hosts, rows):
     """List the hosts again: what is still there is not moved."""
-    by_id = {o.server_id: o for o in outcomes}
+    by_id = {row.server_id: row for row in rows}
     for host in hosts:
         for server in cloud.list_host_servers(compute, host):
-            outcome = by_id.get(server.id)
-            if outcome is None:
-                outcomes.append(engine.Outcome(
-                    server.id, server.name, decision.SKIP, engine.SKIPPED,
+            row = by_id.get(server.id)
+            if row is None:
+                rows.append(outcomes.Outcome(
+                    server.id, server.name, decision.SKIP, outcomes.SKIPPED,
                     host.host, None, 0.0,
                     _('arrived on the host during the drain')))
-            elif outcome.result == engine.MOVED:
-                outcome.result = engine.FAILED
-                outcome.message = '; '.join(filter(None, (
-                    outcome.message,
-                    _('Nova still lists it on %s') % host.host)))
-    return outcomes
+            elif row.result == outcomes.MOVED:
+                row.result = outcomes.FAILED
+                row.message = '; '.join(filter(None, (
+                    row.message, _('Nova still lists it on %s') % host.host)))
+    return rows
 
 
 def drain(compute, placement, request, report=None, warn=None):
-    """Drain the request's hosts; return (outcomes, interrupted).
+    """Drain the request's hosts; return (result rows, interrupted).
 
     :param report: a progress.Progress (or None) for events on stderr.
     :param warn: called with each thing the plan cannot check.
     """
-    planned = place(compute, placement, request,
-                    plan_drain(compute, request), warn or (lambda text: None))
+    planned = shape.place_or_refuse(
+        compute, placement, plan_drain(compute, request), receivers(request),
+        warn or (lambda text: None), refuse=request.check_capacity,
+        dry_run=request.dry_run)
     if request.dry_run:
-        return engine.planned_outcomes(planned, request.options), False
+        return outcomes.planned_outcomes(planned, request.options), False
     if request.disable:
         disable_hosts(compute, request.hosts, request.reason)
     runner = engine.Engine(compute, request.options, report)
     if report is not None:
         report.summary = runner.counts
-    outcomes = runner.run(planned)
+    rows = runner.run(planned)
     if runner.interrupted:
-        return outcomes, True
-    return verify_empty(compute, request.hosts, outcomes), False
+        return rows, True
+    return verify_empty(compute, request.hosts, rows), False

@@ -85,6 +85,9 @@ class Needs:
     required_traits: frozenset = frozenset()
     forbidden_traits: frozenset = frozenset()
     groups: tuple = ()             # IDs of its server groups
+    # The hosts placement offers one VM asking this demand (None: not
+    # asked); max_unit and nested providers are placement's to judge.
+    offered: frozenset | None = None
     # Hosts it is restricted to beyond the above, and why (--same-version).
     only_hosts: frozenset | None = None
     only_hosts_why: str = ''
@@ -221,7 +224,8 @@ class _Model:
         hosts, narrowed, refusal = self.eligible(needs)
         if refusal:
             return Placement(None, refusal)
-        fitting = [h for h in hosts if self._fits(needs.demand, h)]
+        fitting = [h for h in hosts if self._fits(needs.demand, h) and (
+            needs.offered is None or h in needs.offered)]
         if not fitting:
             return Placement(None, self._no_room(needs, hosts, narrowed))
         host = min(fitting, key=lambda h: (
@@ -267,6 +271,9 @@ class _Model:
 
     def _describe_lack(self, needs, host):
         lacks = self._lacks(needs.demand, host)
+        if not lacks:
+            return _('placement offers no room on %s for it (max_unit or '
+                     'nested providers)') % host
         parts = []
         for rc, (short, max_unit) in sorted(lacks.items()):
             amount = '%d %s' % (short, capacity.UNITS.get(rc, rc))

@@ -14,12 +14,13 @@
 
 Plain REST reads through the SDK's placement proxy (a keystoneauth
 adapter), which every openstacksdk release has, rather than its typed
-calls, some of which older releases lack. A host's providers are found by
-its hypervisor hostnames: Nova names each compute node's root provider
-after it.
+calls, some of which older releases lack. A host's root providers are its
+compute nodes: their UUIDs are the hypervisor IDs (compute API 2.53 and
+later), and their names the hypervisor hostnames.
 """
 
 from urllib import parse
+import uuid as uuid_lib
 
 from openstack import exceptions as sdk_exceptions
 
@@ -28,24 +29,67 @@ from migrationhelper import capacity
 # 1.6 added provider traits; 1.14 provider trees. Everything read here is
 # the same from 1.14 on.
 PLACEMENT_MICROVERSION = '1.14'
+# Allocation candidates whose summaries carry traits (1.17) and each
+# provider's root (1.29).
+CANDIDATES_MICROVERSION = '1.29'
 
 
-def get(placement, path):
+def get(placement, path, microversion=PLACEMENT_MICROVERSION):
     """GET ``path`` from placement; an error answer raises the SDK's error."""
-    response = placement.get(path, microversion=PLACEMENT_MICROVERSION,
+    response = placement.get(path, microversion=microversion,
                              raise_exc=False)
     sdk_exceptions.raise_from_response(response)
     return response.json()
 
 
 def root_providers(placement, host):
-    """The UUIDs of the providers named after the host's hypervisors."""
-    uuids = []
+    """The UUIDs of the host's compute nodes' providers."""
+    uuids = [i for i in host.hypervisor_ids if _is_uuid(i)]
+    if uuids:
+        return uuids
+    # Compute APIs older than 2.53 number their hypervisors.
     for name in host.hypervisor_hostnames:
         found = get(placement, '/resource_providers?%s' % parse.urlencode(
             {'name': name}))
         uuids.extend(p['uuid'] for p in found.get('resource_providers', []))
     return uuids
+
+
+def _is_uuid(text):
+    try:
+        uuid_lib.UUID(str(text))
+    except ValueError:
+        return False
+    return True
+
+
+def candidates(placement, demand):
+    """What placement offers one VM asking ``demand``, as the scheduler asks.
+
+    :returns: (root provider UUIDs that can take one such VM,
+        {root provider UUID: (traits, {resource class: Resource})}) from the
+        provider summaries; ``max_unit`` is not in them, but every offered
+        root honours it.
+    """
+    resources = ','.join('%s:%d' % (rc, amount)
+                         for rc, amount in sorted(demand.items()) if amount)
+    body = get(placement, '/allocation_candidates?%s' % parse.urlencode(
+        {'resources': resources}), CANDIDATES_MICROVERSION)
+    summaries = body.get('provider_summaries', {})
+    offered = set()
+    for request in body.get('allocation_requests', []):
+        for uuid in request.get('allocations', {}):
+            offered.add(summaries.get(uuid, {}).get('root_provider_uuid',
+                                                    uuid))
+    roots = {}
+    for uuid, summary in summaries.items():
+        if summary.get('root_provider_uuid', uuid) != uuid:
+            continue
+        roots[uuid] = (frozenset(summary.get('traits', ())), {
+            rc: capacity.Resource(used=r.get('used', 0),
+                                  capacity=r.get('capacity', 0))
+            for rc, r in summary.get('resources', {}).items()})
+    return offered, roots
 
 
 def provider_resources(placement, uuid, totals):

@@ -15,11 +15,13 @@
 What an admin client can read of where VMs may go: availability zones,
 server groups, traits and room in placement, and what each VM asks (its
 flavor's resources and traits, its image's traits, its pinned zone, its
-groups). The requests are per receiving host, per server group listing and
-per distinct image, never per VM: one zone listing, one server group
-listing, four placement reads per receiving host, one light server listing
-per receiving host only when a VM to move is in a hard server group, and
-one image read per distinct image.
+groups). Never a request per VM: one zone listing, one server group
+listing, one placement allocation-candidates request per distinct flavor
+(the scheduler's own question, whose provider summaries carry each host's
+room and traits), one image read per distinct image, and one light server
+listing per receiving host only when a VM to move is in a hard server
+group. Only a refusal reads more: the room of each host placement offered
+nothing, to say what it lacks.
 
 What the client cannot see is said, not guessed: see :data:`UNSEEN_SPECS`
 and the operator guide's "What the plan knows, and what it cannot".
@@ -27,8 +29,10 @@ and the operator guide's "What the plan knows, and what it cannot".
 
 import dataclasses
 
+from openstack.compute.v2 import server as sdk_server
 from openstack import exceptions as sdk_exceptions
 from openstack import utils as sdk_utils
+from osc_lib import exceptions
 
 from migrationhelper import capacity
 from migrationhelper import decision
@@ -83,25 +87,49 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
     if not moving:
         return Verdicts(list(planned), [])
     warnings = []
-    receivers = read_receivers(compute, placement, receiving)
+    demands = {p.server.id: capacity.flavor_demand(
+        p.server.flavor, boot_from_volume=not p.server.image)
+        for p in moving}
+    offers, summaries = offered_room(placement, receiving, demands.values())
+    zones = host_zones(compute)
+    receivers = [model.Receiver(h.host, zones.get(h.host),
+                                *summaries.get(h.host, (frozenset(), {})))
+                 for h in receiving]
     groups, group_of = read_groups(compute, moving, receivers)
     image_traits = read_image_traits(compute, moving, warnings)
     known_classes = set().union(*(r.resources for r in receivers)) or set(
         capacity.RESOURCE_CLASSES)
-    pinned_known = sdk_utils.supports_microversion(
-        compute, PINNED_AZ_MICROVERSION)
+    pinned_known = pinned_zone_shown(compute)
     if not pinned_known and len({r.zone for r in receivers}) > 1:
         warnings.append(_(
             'The compute API is older than %s and cannot tell which VMs '
             'were pinned to an availability zone: every VM is assumed to be '
             'pinned to the zone it is in.') % PINNED_AZ_MICROVERSION)
-    needs = [vm_needs(p, group_of, image_traits, known_classes, pinned_known,
+    needs = [vm_needs(p, dict(demands[p.server.id]),
+                      offers[_demand_key(demands[p.server.id])], group_of,
+                      image_traits, known_classes, pinned_known,
                       only_hosts or {}, warnings) for p in moving]
     placements = model.place(needs, receivers, groups)
+    if any(p.host is None for p in placements.values()) and \
+            len(summaries) < len(receiving):
+        # A refusal names what each host lacks: read the hosts placement
+        # offered nothing, then place again with every host's numbers.
+        receivers = [
+            r if r.host in summaries else dataclasses.replace(
+                r, **dict(zip(('traits', 'resources'),
+                              providers.host_traits_and_resources(
+                                  placement, host))))
+            for r, host in zip(receivers, receiving)]
+        placements = model.place(needs, receivers, groups)
     shortfalls = []
     if any(p.host is None for p in placements.values()):
         shortfalls = capacity.totals_short(
             [n.demand for n in needs], [r.resources for r in receivers])
+    return Verdicts(_with_placements(planned, placements),
+                    _unique(warnings), shortfalls)
+
+
+def _with_placements(planned, placements):
     result = []
     for p in planned:
         placement = placements.get(p.server.id)
@@ -115,7 +143,49 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
         else:
             result.append(dataclasses.replace(p,
                                               destination=placement.host))
-    return Verdicts(result, _unique(warnings), shortfalls)
+    return result
+
+
+def offered_room(placement, receiving, demands):
+    """Placement's answer for each distinct demand, about the receivers.
+
+    One allocation-candidates request per distinct demand (flavor), never
+    per VM or per host.
+
+    :returns: ({demand key: receiving host names placement offers},
+        {host: (traits, resources)} of the receivers it summarised).
+    """
+    host_of = {uuid: h.host for h in receiving
+               for uuid in providers.root_providers(placement, h)}
+    offers, summaries = {}, {}
+    for demand in demands:
+        key = _demand_key(demand)
+        if key in offers:
+            continue
+        if not key:
+            offers[key] = None      # asks nothing of placement
+            continue
+        offered, roots = providers.candidates(placement, demand)
+        offers[key] = frozenset(host_of[u] for u in offered if u in host_of)
+        for uuid, facts in roots.items():
+            if uuid in host_of:
+                summaries.setdefault(host_of[uuid], facts)
+    return offers, summaries
+
+
+def _demand_key(demand):
+    return tuple(sorted((rc, n) for rc, n in demand.items() if n))
+
+
+def pinned_zone_shown(compute):
+    """Whether server listings show the zone each VM is pinned to.
+
+    Both the cloud and the SDK's Server resource must know microversion
+    2.96; an older SDK never asks for it.
+    """
+    return (hasattr(sdk_server.Server, 'pinned_availability_zone') and
+            sdk_utils.supports_microversion(compute,
+                                            PINNED_AZ_MICROVERSION))
 
 
 def needs_room(planned):
@@ -126,17 +196,6 @@ def needs_room(planned):
     return (planned.decision.action in decision.NEEDS_ROOM and
             planned.source is not None and
             planned.server.compute_host == planned.source.host)
-
-
-def read_receivers(compute, placement, receiving):
-    zones = host_zones(compute)
-    receivers = []
-    for host in receiving:
-        traits, resources = providers.host_traits_and_resources(
-            placement, host)
-        receivers.append(model.Receiver(
-            host.host, zones.get(host.host), traits, resources))
-    return receivers
 
 
 def host_zones(compute):
@@ -225,18 +284,22 @@ def required_and_forbidden(specs, prefix):
     return frozenset(required), frozenset(forbidden)
 
 
-def vm_needs(planned, group_of, image_traits, known_classes, pinned_known,
-             only_hosts, warnings):
+def vm_needs(planned, demand, offered, group_of, image_traits, known_classes,
+             pinned_known, only_hosts, warnings):
+    """The model's Needs of one VM.
+
+    :param demand: what it asks of placement.
+    :param offered: the receivers placement offers one VM asking that.
+    """
     server = planned.server
     flavor = server.flavor or {}
     extra_specs = flavor.get('extra_specs') or {}
-    demand = capacity.flavor_demand(flavor, boot_from_volume=not server.image)
     for rc in sorted(set(demand) - known_classes):
         if demand.pop(rc):
             warnings.append(_(
                 'Flavor %(flavor)s asks for %(rc)s, which no receiving host '
-                'has on its own provider (nested providers are not read): '
-                'Nova alone decides where it fits.') % {
+                'has on its own provider: placement says where one such VM '
+                'fits, the plan does not count how many do.') % {
                 'flavor': flavor.get('original_name'), 'rc': rc})
     for prefix, what in UNSEEN_SPECS:
         keys = sorted(k for k in extra_specs if k.startswith(prefix))
@@ -261,15 +324,32 @@ def vm_needs(planned, group_of, image_traits, known_classes, pinned_known,
         required_traits=required | image_required,
         forbidden_traits=forbidden | image_forbidden,
         groups=group_of.get(server.id, ()),
+        offered=offered,
         only_hosts=frozenset(only) if only is not None else None,
         only_hosts_why=why)
 
 
-def dry_run_warning(verdicts):
-    """What a dry run says instead of refusing: the rows show the rest."""
-    return _('%d VM(s) have nowhere to go (skipped rows): without '
-             '--skip-capacity-check the command refuses to start.') % len(
-        verdicts.blocked)
+def place_or_refuse(compute, placement, planned, receiving, warn,
+                    refuse=True, dry_run=False, only_hosts=None):
+    """The plan with destinations; refuse if a VM has nowhere to go.
+
+    :param warn: called with each thing the plan cannot check.
+    :param refuse: false with --skip-capacity-check: the VMs with nowhere
+        to go are skipped, never attempted.
+    :raises CommandError: naming each VM with nowhere to go, before
+        anything changed. A dry run shows them as skipped rows instead.
+    """
+    verdicts = place_plan(compute, placement, planned, receiving,
+                          only_hosts)
+    for warning in verdicts.warnings:
+        warn(warning)
+    if verdicts.blocked and refuse:
+        if not dry_run:
+            raise exceptions.CommandError(refusal(verdicts))
+        warn(_('%d VM(s) have nowhere to go (skipped rows): without '
+               '--skip-capacity-check the command refuses to start.')
+             % len(verdicts.blocked))
+    return verdicts.planned
 
 
 def refusal(verdicts):

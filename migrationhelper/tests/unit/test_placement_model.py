@@ -82,6 +82,17 @@ class TestRoom(testtools.TestCase):
         placed = m.place([vm('vol', disk=0)], [host('h1', disk=0)])
         self.assertEqual('h1', placed['vol'].host)
 
+    def test_only_hosts_placement_offers_receive(self):
+        # h1 has the room by the numbers, but placement offers only h2
+        # (max_unit, or a nested provider the numbers do not show).
+        placed = m.place([vm('a', offered=frozenset(['h2']))],
+                         [host('h1', ram=8192), host('h2', ram=1024)])
+        self.assertEqual('h2', placed['a'].host)
+        placed = m.place([vm('a', offered=frozenset())], [host('h1')])
+        self.assertEqual('no room: placement offers no room on h1 for it '
+                         '(max_unit or nested providers)',
+                         placed['a'].reason)
+
     def test_the_source_never_receives(self):
         placed = m.place([vm('a')], [host(SOURCE)])
         self.assertIn('no other host can take VMs', placed['a'].reason)
