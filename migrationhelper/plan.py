@@ -28,19 +28,29 @@ class PlannedServer:
     destination: str | None = None
     # Skipped because the model found nowhere for it to go.
     blocked: bool = False
+    # IDs of the migrations Nova had recorded when the plan was made, so
+    # that a move finds its own record without listing them first (None:
+    # not read).
+    known_migrations: frozenset | None = None
 
 
-def plan_host(compute, host, allow_evacuate=False):
+def plan_host(compute, host, allow_evacuate=False, migrations=None):
     """List ``host``'s servers and decide the move each one needs.
 
-    The migration listing is only read when an ERROR server needs it.
+    :param migrations: the host's migrations, when the caller read them
+        (a drain does, once per host); otherwise they are read only when an
+        ERROR server needs them.
     """
     servers = cloud.list_host_servers(compute, host)
-    latest = {}
-    if any(s.status == 'ERROR' for s in servers):
-        latest = cloud.latest_migrations(
-            cloud.list_host_migrations(compute, host))
-    return _plan(compute, servers, {host.host: host}, latest, allow_evacuate)
+    if migrations is None and any(s.status == 'ERROR' for s in servers):
+        migrations = cloud.list_host_migrations(compute, host)
+    planned = _plan(compute, servers, {host.host: host},
+                    cloud.latest_migrations(migrations or []),
+                    allow_evacuate)
+    if migrations is None:
+        return planned
+    known = frozenset(m.id for m in migrations)
+    return [dataclasses.replace(p, known_migrations=known) for p in planned]
 
 
 def plan_servers(compute, servers, compute_hosts, allow_evacuate=False):
