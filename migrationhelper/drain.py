@@ -29,11 +29,11 @@ from osc_lib import exceptions
 from migrationhelper import cloud
 from migrationhelper import decision
 from migrationhelper import defaults
+from migrationhelper import destinations
 from migrationhelper import engine
 from migrationhelper.i18n import _
 from migrationhelper import outcomes
 from migrationhelper import plan
-from migrationhelper import shape
 
 REASON_PREFIX = defaults.REASON_PREFIX
 
@@ -168,7 +168,7 @@ def drain(compute, placement, request, report=None, warn=None):
     :param report: a progress.Progress (or None) for events on stderr.
     :param warn: called with each thing the plan cannot check.
     """
-    planned = shape.place_or_refuse(
+    planned = destinations.place_or_refuse(
         compute, placement, plan_drain(compute, request), receivers(request),
         warn or (lambda text: None), refuse=request.check_capacity,
         dry_run=request.dry_run)

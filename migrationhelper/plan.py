@@ -24,7 +24,7 @@ class PlannedServer:
     source: object          # hosts.ComputeHost the server is on
     facts: decision.ServerFacts
     decision: decision.Decision
-    # The host the placement model chose for it (shape.place_plan), if any.
+    # The host the placement model chose for it, if any.
     destination: str | None = None
     # Skipped because the model found nowhere for it to go.
     blocked: bool = False

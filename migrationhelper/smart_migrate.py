@@ -23,9 +23,9 @@ import dataclasses
 from osc_lib import exceptions
 
 from migrationhelper import cloud
+from migrationhelper import destinations
 from migrationhelper.i18n import _
 from migrationhelper import plan
-from migrationhelper import shape
 
 
 @dataclasses.dataclass
@@ -45,7 +45,7 @@ def plan_servers(compute, placement, request, warn):
     planned = plan.plan_servers(compute, servers, request.compute_hosts,
                                 allow_evacuate=request.allow_evacuate)
     receiving = receivers(request, planned, warn)
-    return shape.place_or_refuse(
+    return destinations.place_or_refuse(
         compute, placement, planned, receiving, warn,
         refuse=request.check_capacity, dry_run=request.dry_run,
         only_hosts=same_version_only(request, planned, receiving))

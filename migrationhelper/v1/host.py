@@ -88,15 +88,15 @@ class ListHostVMs(command.Lister):
 
     def take_action(self, parsed_args):
         from migrationhelper import cloud
+        from migrationhelper import destinations
         from migrationhelper import hosts
         from migrationhelper import plan
-        from migrationhelper import shape
         compute = self.app.client_manager.compute
         compute_hosts, _target = moves.compute_hosts_and_target(compute, None)
         host = hosts.resolve(parsed_args.host, compute_hosts)
         receiving = [h for h in compute_hosts
                      if cloud.can_receive(h, excluded=(host.host,))]
-        verdicts = shape.place_plan(
+        verdicts = destinations.place_plan(
             compute, self.app.client_manager.sdk_connection.placement,
             plan.plan_host(compute, host), receiving)
         for warning in verdicts.warnings:

@@ -1,0 +1,211 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Where each VM goes: the plan, placed by the model, or refused.
+
+The placement model (``placement_model``) over the cloud's shape
+(``shape``): every planned move that needs room gets a host, or the VM is
+blocked with the reason. A command refuses before anything changes when a
+VM has nowhere to go, unless told to leave those VMs be.
+"""
+
+import dataclasses
+
+from osc_lib import exceptions
+
+from migrationhelper import capacity
+from migrationhelper import decision
+from migrationhelper.i18n import _
+from migrationhelper import placement_model as model
+from migrationhelper import providers
+from migrationhelper import shape
+
+
+@dataclasses.dataclass
+class Verdicts:
+    """The plan with each move's destination, and what the model noted."""
+
+    planned: list
+    warnings: list
+    # When VMs are blocked: the resource classes short in total.
+    shortfalls: list = dataclasses.field(default_factory=list)
+
+    @property
+    def blocked(self):
+        return [p for p in self.planned if p.blocked]
+
+
+def place_plan(compute, placement, planned, receiving, only_hosts=None):
+    """Give every planned move that needs room a host, or block it.
+
+    :param planned: plan.PlannedServer list.
+    :param receiving: hosts.ComputeHost list of the hosts that may receive.
+    :param only_hosts: {source host: (host names, why)} restricting the
+        receivers of VMs from that source (``--same-version``).
+    :returns: :class:`Verdicts`; a blocked VM's decision is SKIP with the
+        reason, and ``blocked`` is set.
+    """
+    moving = [p for p in planned if needs_room(p)]
+    if not moving:
+        return Verdicts(list(planned), [])
+    warnings = []
+    demands = {p.server.id: capacity.flavor_demand(
+        p.server.flavor, boot_from_volume=not p.server.image)
+        for p in moving}
+    offers, summaries = shape.offered_room(placement, receiving,
+                                           demands.values())
+    zones = shape.host_zones(compute)
+    receivers = [model.Receiver(h.host, zones.get(h.host),
+                                *summaries.get(h.host, (frozenset(), {})))
+                 for h in receiving]
+    groups, group_of = shape.read_groups(compute, moving, receivers)
+    image_traits = shape.read_image_traits(compute, moving, warnings)
+    known_classes = set().union(*(r.resources for r in receivers)) or set(
+        capacity.RESOURCE_CLASSES)
+    pinned_known = shape.pinned_zone_shown(compute)
+    if not pinned_known and len({r.zone for r in receivers}) > 1:
+        warnings.append(_(
+            'The compute API is older than %s and cannot tell which VMs '
+            'were pinned to an availability zone: every VM is assumed to be '
+            'pinned to the zone it is in.') % shape.PINNED_AZ_MICROVERSION)
+    needs = [vm_needs(p, dict(demands[p.server.id]),
+                      offers[shape.demand_key(demands[p.server.id])], group_of,
+                      image_traits, known_classes, pinned_known,
+                      only_hosts or {}, warnings) for p in moving]
+    placements = model.place(needs, receivers, groups)
+    if any(p.host is None for p in placements.values()) and \
+            len(summaries) < len(receiving):
+        # A refusal names what each host lacks: read the hosts placement
+        # offered nothing, then place again with every host's numbers.
+        receivers = [
+            r if r.host in summaries else dataclasses.replace(
+                r, **dict(zip(('traits', 'resources'),
+                              providers.host_traits_and_resources(
+                                  placement, host))))
+            for r, host in zip(receivers, receiving)]
+        placements = model.place(needs, receivers, groups)
+    shortfalls = []
+    if any(p.host is None for p in placements.values()):
+        shortfalls = capacity.totals_short(
+            [n.demand for n in needs], [r.resources for r in receivers])
+    return Verdicts(_with_placements(planned, placements),
+                    _unique(warnings), shortfalls)
+
+
+def _with_placements(planned, placements):
+    result = []
+    for p in planned:
+        placement = placements.get(p.server.id)
+        if placement is None:
+            result.append(p)
+        elif placement.host is None:
+            result.append(dataclasses.replace(
+                p, blocked=True, decision=decision.Decision(
+                    decision.SKIP, '%s; %s' % (placement.reason,
+                                               p.facts.owner))))
+        else:
+            result.append(dataclasses.replace(p,
+                                              destination=placement.host))
+    return result
+
+
+def needs_room(planned):
+    """A move that takes room on another host, from the host it is on.
+
+    A resize awaiting confirmation elsewhere already holds its room there.
+    """
+    return (planned.decision.action in decision.NEEDS_ROOM and
+            planned.source is not None and
+            planned.server.compute_host == planned.source.host)
+
+
+def vm_needs(planned, demand, offered, group_of, image_traits, known_classes,
+             pinned_known, only_hosts, warnings):
+    """The model's Needs of one VM.
+
+    :param demand: what it asks of placement.
+    :param offered: the receivers placement offers one VM asking that.
+    """
+    server = planned.server
+    flavor = server.flavor or {}
+    extra_specs = flavor.get('extra_specs') or {}
+    for rc in sorted(set(demand) - known_classes):
+        if demand.pop(rc):
+            warnings.append(_(
+                'Flavor %(flavor)s asks for %(rc)s, which no receiving host '
+                'has on its own provider: placement says where one such VM '
+                'fits, the plan does not count how many do.') % {
+                'flavor': flavor.get('original_name'), 'rc': rc})
+    for prefix, what in shape.UNSEEN_SPECS:
+        keys = sorted(k for k in extra_specs if k.startswith(prefix))
+        if keys:
+            warnings.append(_(
+                'Flavor %(flavor)s sets %(keys)s (%(what)s), which the plan '
+                'cannot check: Nova may still refuse a host the plan '
+                'chose.') % {'flavor': flavor.get('original_name'),
+                             'keys': ', '.join(keys), 'what': what})
+    required, forbidden = shape.required_and_forbidden(extra_specs, 'trait:')
+    image_required, image_forbidden = image_traits.get(
+        (server.image or {}).get('id'), (frozenset(), frozenset()))
+    source = planned.source.host
+    only, why = only_hosts.get(source, (None, ''))
+    return model.Needs(
+        key=server.id,
+        label='%s (%s)' % (server.name, server.id),
+        source=source,
+        demand=demand,
+        zone=(server.pinned_availability_zone if pinned_known
+              else server.availability_zone),
+        required_traits=required | image_required,
+        forbidden_traits=forbidden | image_forbidden,
+        groups=group_of.get(server.id, ()),
+        offered=offered,
+        only_hosts=frozenset(only) if only is not None else None,
+        only_hosts_why=why)
+
+
+def place_or_refuse(compute, placement, planned, receiving, warn,
+                    refuse=True, dry_run=False, only_hosts=None):
+    """The plan with destinations; refuse if a VM has nowhere to go.
+
+    :param warn: called with each thing the plan cannot check.
+    :param refuse: false with --skip-capacity-check: the VMs with nowhere
+        to go are skipped, never attempted.
+    :raises CommandError: naming each VM with nowhere to go, before
+        anything changed. A dry run shows them as skipped rows instead.
+    """
+    verdicts = place_plan(compute, placement, planned, receiving,
+                          only_hosts)
+    for warning in verdicts.warnings:
+        warn(warning)
+    if verdicts.blocked and refuse:
+        if not dry_run:
+            raise exceptions.CommandError(refusal(verdicts))
+        warn(_('%d VM(s) have nowhere to go (skipped rows): without '
+               '--skip-capacity-check the command refuses to start.')
+             % len(verdicts.blocked))
+    return verdicts.planned
+
+
+def refusal(verdicts):
+    """The error of a plan some VMs cannot leave: one line per VM."""
+    lines = ['  %s (%s): %s' % (p.server.name, p.server.id,
+                                p.decision.reason) for p in verdicts.blocked]
+    lines.extend('  %s' % s for s in verdicts.shortfalls)
+    return _(
+        'Not every VM has somewhere to go (nothing was changed; '
+        '--skip-capacity-check moves the others and leaves these):\n%s'
+    ) % '\n'.join(lines)
+
+
+def _unique(items):
+    return list(dict.fromkeys(items))
