@@ -102,7 +102,6 @@ class TestPolling(EngineTestCase):
         self.assertGreater(long_lists, short_lists)
         self.assertEqual(short_gets, long_gets)
 
-
     def test_the_plans_migration_listing_saves_one_read_per_move(self):
         def migration_reads(known):
             self.clock = fake_nova.Clock()
