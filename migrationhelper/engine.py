@@ -27,10 +27,14 @@ What runs at once follows Nova, per source host:
   one more waits in Nova's queue, ready to start the moment the running
   one ends without waiting for our next poll. Queueing more would only
   start their timeouts early.
-- cold migrations, evacuations, offloads and confirmations: a lane of
-  their own, ``defaults.COLD_PER_SOURCE`` (2). Nova runs them side by
-  side, but each copies a disk off the same host: two keep its network and
-  disks busy without starving the live migration running beside them.
+- cold migrations, evacuations and offloads: a lane of their own,
+  ``defaults.COLD_PER_SOURCE`` (2). Nova runs them side by side, but each
+  copies a disk off the same host: two keep its network and disks busy
+  without starving the live migration running beside them.
+
+A move holds its lane only while it uses the source: once Nova shows the
+VM on its destination (a cold migration awaiting confirmation, a live
+migration done), confirming and verifying it go on beside the next move.
 
 Hosts drained together progress in parallel; ``--max-parallel`` caps the
 total (by default there is no cap beyond the lanes).
@@ -123,7 +127,8 @@ class Engine:
         }
 
     def _start_what_fits(self):
-        in_lane = collections.Counter(t.lane for t in self._active)
+        in_lane = collections.Counter(t.lane for t in self._active
+                                      if t.holds_lane)
         for task in list(self._pending):
             if self.options.max_parallel is not None and \
                     len(self._active) >= self.options.max_parallel:
@@ -132,10 +137,10 @@ class Engine:
                 continue
             self._pending.remove(task)
             self._active.append(task)
-            in_lane[task.lane] += 1
             if not task.start():
                 self._active.remove(task)
-                in_lane[task.lane] -= 1
+            elif task.holds_lane:
+                in_lane[task.lane] += 1
 
     def _resume(self, task, seen):
         if not task.resume(seen):

@@ -15,8 +15,8 @@
 A task is a generator of waits: its steps (the move kind's module) issue
 requests and yield whenever they must wait for Nova; the engine resumes it
 when it is due for a poll, through the small interface below (``lane``,
-``start``, ``resume``, ``due``, ``next_poll``, ``waiting``, ``interrupt``,
-``outcome``).
+``holds_lane``, ``start``, ``resume``, ``due``, ``next_poll``, ``waiting``,
+``interrupt``, ``outcome``).
 The steps return the result; the task turns it, or the exception that
 ended it, into exactly one :class:`outcomes.Outcome`.
 """
@@ -78,6 +78,8 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         # (kind, source host): the engine's limit that applies, as planned.
         self.lane = (LIVE if self.action in table.LIVE_MOVES else COLD,
                      self.source)
+        # Whether it still uses the source (see leave_lane).
+        self.holds_lane = True
         # The placement model's host, unless the operator named one; the
         # scheduler validates either.
         target = context.options.target_host
@@ -142,6 +144,10 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
 
     def report(self, text):
         self.context.report(self, text)
+
+    def leave_lane(self):
+        """The source's part is over: the engine may start the next move."""
+        self.holds_lane = False
 
     def _run(self):
         self.started = self.clock()

@@ -77,6 +77,8 @@ def _once(task, how, send):
     if not task.options.wait:
         return task.not_waiting()
     server = yield from task.wait_idle(look_first=False)
+    if server.compute_host != task.source:
+        task.leave_lane()
     if server.status == 'VERIFY_RESIZE' and \
             server.compute_host != task.source:
         yield from confirm_resize.steps(task)
