@@ -86,13 +86,12 @@ class Reading:
     def new_migration(self, known):
         """The newest of the VM's migrations not in ``known``.
 
-        Records made since the plan but not by this move are older than its
-        own: creation time orders them, the ID (Nova counts up) within the
-        same second.
+        A record made since the plan by another move of the VM is older
+        than this move's own: that move had ended (the VM was seen idle on
+        its source) before this one was sent.
         """
         new = [m for m in self.migrations() if m.id not in known]
-        return max(new, key=lambda m: (m.created_at or '', m.id)) \
-            if new else None
+        return max(new, key=lambda m: m.created_at or '') if new else None
 
     def running_migration(self):
         """The live migration Nova is running for the VM, if any."""

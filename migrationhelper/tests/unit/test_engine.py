@@ -18,6 +18,7 @@ from keystoneauth1 import exceptions as ks_exceptions
 import testtools
 
 from migrationhelper import decision
+from migrationhelper import defaults
 from migrationhelper import engine
 from migrationhelper import hosts
 from migrationhelper import outcomes
@@ -63,12 +64,13 @@ class TestLanes(EngineTestCase):
 
     def test_cold_migrations_run_in_a_lane_beside_the_live_ones(self):
         plans = [self.live('live-%d' % i) for i in range(2)] + [
-            self.cold('cold-%d' % i) for i in range(4)]
+            self.cold('cold-%d' % i) for i in range(5)]
         rows = self.run_engine(plans)
         self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
-        self.assertEqual(2, self.nova.most_in_flight('cold', 'src'))
-        self.assertEqual(4, self.nova.most_in_flight(source='src'))
-        self.assertEqual(4, self.nova.calls['confirm_server_resize'])
+        cold = defaults.COLD_PER_SOURCE
+        self.assertEqual(cold, self.nova.most_in_flight('cold', 'src'))
+        self.assertEqual(cold + 2, self.nova.most_in_flight(source='src'))
+        self.assertEqual(5, self.nova.calls['confirm_server_resize'])
 
     def test_hosts_drained_together_progress_in_parallel(self):
         plans = [self.live('a-%d' % i, 'src-a') for i in range(2)] + [
