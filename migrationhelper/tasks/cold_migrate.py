@@ -18,6 +18,7 @@ VERIFY_RESIZE, verified, retried on failure.
 """
 
 from migrationhelper.i18n import _
+from migrationhelper import sdk_compat
 from migrationhelper.tasks import migrate
 
 
@@ -26,4 +27,4 @@ def steps(task):
 
 
 def _send(task):
-    return task.compute.migrate_server(task.server, host=task.target)
+    return sdk_compat.migrate_server(task.compute, task.server, task.target)

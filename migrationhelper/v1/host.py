@@ -19,6 +19,7 @@ from osc_lib.command import command
 
 from migrationhelper import defaults
 from migrationhelper.i18n import _
+from migrationhelper.v1 import clients
 from migrationhelper.v1 import moves
 
 # The engine, the decision table and the SDK readers are imported inside
@@ -91,13 +92,13 @@ class ListHostVMs(command.Lister):
         from migrationhelper import destinations
         from migrationhelper import hosts
         from migrationhelper import plan
-        compute = self.app.client_manager.compute
+        compute = clients.compute(self.app)
         compute_hosts, _target = moves.compute_hosts_and_target(compute, None)
         host = hosts.resolve(parsed_args.host, compute_hosts)
         receiving = [h for h in compute_hosts
                      if cloud.can_receive(h, excluded=(host.host,))]
         verdicts = destinations.place_plan(
-            compute, self.app.client_manager.sdk_connection.placement,
+            compute, clients.placement(self.app),
             plan.plan_host(compute, host), receiving)
         for warning in verdicts.warnings:
             moves.warn(self.app, warning)
@@ -137,12 +138,12 @@ class ShowHostStatus(command.ShowOne):
         return parser
 
     def take_action(self, parsed_args):
-        compute = self.app.client_manager.compute
+        compute = clients.compute(self.app)
         host = _find_host(compute, parsed_args.host)
         from migrationhelper import capacity
         from migrationhelper import cloud
         from migrationhelper import providers
-        placement = self.app.client_manager.sdk_connection.placement
+        placement = clients.placement(self.app)
         resources = providers.host_resources(placement, host)
         servers = cloud.list_host_servers(compute, host)
         moving = cloud.migrations_in_progress(
@@ -193,7 +194,7 @@ class DrainHost(moves.MoveCommand):
         from migrationhelper import drain
         from migrationhelper import hosts
         from migrationhelper import progress
-        compute = self.app.client_manager.compute
+        compute = clients.compute(self.app)
         compute_hosts, target = moves.compute_hosts_and_target(
             compute, parsed_args.target_host)
         drained = hosts.resolve_all(parsed_args.hosts, compute_hosts)
@@ -206,7 +207,7 @@ class DrainHost(moves.MoveCommand):
             allow_evacuate=parsed_args.evacuate)
         reporter = progress.Progress(self.app.stderr)
         outcomes, interrupted = drain.drain(
-            compute, self.app.client_manager.sdk_connection.placement,
+            compute, clients.placement(self.app),
             request, None if parsed_args.dry_run else reporter,
             warn=lambda text: moves.warn(self.app, text))
         reporter.close()
@@ -231,7 +232,7 @@ class UndrainHost(command.ShowOne):
         return parser
 
     def take_action(self, parsed_args):
-        compute = self.app.client_manager.compute
+        compute = clients.compute(self.app)
         host = _find_host(compute, parsed_args.host)
         from migrationhelper import drain
         status = drain.undrain(compute, host, force=parsed_args.force)

@@ -13,6 +13,7 @@
 """Server commands: ``server smart-migrate``."""
 
 from migrationhelper.i18n import _
+from migrationhelper.v1 import clients
 from migrationhelper.v1 import moves
 
 
@@ -41,11 +42,11 @@ class SmartMigrate(moves.MoveCommand):
         from migrationhelper import outcomes
         from migrationhelper import progress
         from migrationhelper import smart_migrate
-        compute = self.app.client_manager.compute
+        compute = clients.compute(self.app)
         compute_hosts, target = moves.compute_hosts_and_target(
             compute, parsed_args.target_host)
         planned = smart_migrate.plan_servers(
-            compute, self.app.client_manager.sdk_connection.placement,
+            compute, clients.placement(self.app),
             smart_migrate.Request(
                 names=parsed_args.servers, compute_hosts=compute_hosts,
                 target=target, same_version=parsed_args.same_version,
