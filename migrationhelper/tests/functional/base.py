@@ -27,10 +27,13 @@ import json
 import logging
 import os
 import sys
+import tempfile
 import threading
 import time
 from unittest import mock
 
+import eventlet
+from eventlet import wsgi
 import fixtures
 from nova.api import auth as nova_auth
 from nova.api.openstack import wsgi as nova_wsgi
@@ -49,6 +52,7 @@ import openstack.proxy
 from openstack import service_description
 from openstackclient import shell
 from osc_lib import clientmanager as osc_clientmanager
+from placement import deploy as placement_deploy
 import webob
 import webob.exc
 import yaml
@@ -80,6 +84,10 @@ TOKENS = {
     MEMBER_TOKEN: ('alice', PROJECT_B, ['reader', 'member']),
     SECRET_TOKEN: ('cloud-admin', PROJECT_A, ['reader', 'member', 'admin']),
 }
+
+
+# Where the demo, sandbox and benchmark keep the cloud's own logs.
+CLOUD_LOG = os.path.join(tempfile.gettempdir(), 'migrationhelper-cloud.log')
 
 
 # The in-process cloud's loggers. A real cloud's logs are not the command's
@@ -132,15 +140,71 @@ def cloud_outside_a_test(case_class):
     """A cloud test case's cloud, for the demo, sandbox and benchmark.
 
     ``case_class`` must have a ``runTest`` method (never run): setUp()
-    builds the cloud, doCleanups() ends it.
+    builds the cloud, doCleanups() ends it. The cloud's own logs go to
+    CLOUD_LOG, not to the screen.
     """
     silence_console_logging()
+    root = logging.getLogger()
+    log_file = logging.FileHandler(CLOUD_LOG)
+    log_file.setFormatter(logging.Formatter(
+        '%(asctime)s %(levelname)s [%(name)s] %(message)s'))
+    root.addHandler(log_file)
     case = case_class('runTest')
-    case.setUp()
     try:
+        case.setUp()
+        # Nova's logging fixture adds a console handler of its own.
+        silence_console_logging()
         yield case
     finally:
         case.doCleanups()
+        root.removeHandler(log_file)
+        log_file.close()
+
+
+class _QuietWsgiLog:
+    def write(self, text):
+        pass
+
+
+def _serve(app):
+    """Serve a WSGI app on 127.0.0.1 in a green thread; return the port."""
+    sock = eventlet.listen(('127.0.0.1', 0))
+    eventlet.spawn_n(wsgi.server, sock, app, log=_QuietWsgiLog(),
+                     log_output=False)
+    return sock.getsockname()[1]
+
+
+def _known_tokens_only(app):
+    """401 for a token the cloud does not know, as keystonemiddleware does.
+
+    Placement's no-auth middleware would take any token as a user.
+    """
+    def guarded(environ, start_response):
+        if environ.get('HTTP_X_AUTH_TOKEN') not in TOKENS:
+            return webob.exc.HTTPUnauthorized()(environ, start_response)
+        return app(environ, start_response)
+    return guarded
+
+
+def serve_over_http(cloud, directory, cloud_name, token=ADMIN_TOKEN):
+    """Serve the cloud's compute and placement APIs over loopback HTTP.
+
+    For an ``openstack`` of its own (another process, another client
+    stack). Writes ``clouds.yaml`` in ``directory`` and returns its path.
+    """
+    compute_url = 'http://127.0.0.1:%d/v2.1/' % _serve(
+        cloud.api_fixture.app())
+    placement_url = 'http://127.0.0.1:%d/' % _serve(_known_tokens_only(
+        placement_deploy.loadapp(cloud.placement_fixture.conf_fixture.conf)))
+    path = os.path.join(directory, 'clouds.yaml')
+    with open(path, 'w') as f:
+        yaml.safe_dump({'clouds': {cloud_name: {
+            'auth_type': 'admin_token',
+            'auth': {'endpoint': compute_url, 'token': token},
+            'compute_endpoint_override': compute_url,
+            'placement_endpoint_override': placement_url,
+        }}}, f)
+    return path
 
 
 def _forget_cached_clients():
@@ -258,12 +322,16 @@ class NovaCloudTestCase(test.TestCase,
 
         def create_context(env, **kwargs):
             token = env.get('HTTP_X_AUTH_TOKEN')
-            if 'HTTP_X_AUTH_USER' not in env and token in TOKENS:
+            if 'HTTP_X_AUTH_USER' in env:
+                return header_context(env, **kwargs)
+            if token in TOKENS:
                 user, project, roles = TOKENS[token]
                 return nova_context.RequestContext(
                     user, project, is_admin='admin' in roles, roles=roles,
                     **kwargs)
-            return header_context(env, **kwargs)
+            # An unknown token is no identity, as keystonemiddleware says;
+            # Nova then answers 401.
+            return nova_context.RequestContext(None, None, **kwargs)
         self.useFixture(fixtures.MonkeyPatch(
             'nova.api.auth.NovaKeystoneContext._create_context',
             create_context))

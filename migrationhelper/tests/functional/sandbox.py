@@ -28,11 +28,6 @@ import sys
 import tempfile
 import time
 
-import eventlet
-from eventlet import wsgi
-from placement import deploy as placement_deploy
-import yaml
-
 from migrationhelper.tests.functional import base
 
 DEMO_HOST, OTHER_HOST, THIRD_HOST = base.HOSTS
@@ -92,48 +87,28 @@ def demo(out=sys.stdout):
             out.write('(exit status %s)\n\n' % result.exit_code)
             out.flush()
             exit_codes.append(result.exit_code)
+    out.write("The test cloud's own logs are in %s.\n" % base.CLOUD_LOG)
     # The session is a smoke test too: every step must have worked.
     return 0 if exit_codes == [0] * len(session) else 1
 
 
-def _serve(app, port=0):
-    """Serve a WSGI app on 127.0.0.1 in a green thread; return the port."""
-    sock = eventlet.listen(('127.0.0.1', port))
-    eventlet.spawn_n(wsgi.server, sock, app, log=_WsgiLog(), log_output=False)
-    return sock.getsockname()[1]
-
-
-class _WsgiLog:
-    def write(self, text):
-        pass
-
-
 def serve(directory=None, out=sys.stdout):
     """Serve the APIs over HTTP on loopback until Ctrl-C."""
-    directory = directory or tempfile.mkdtemp(prefix='migrationhelper-')
+    if directory:
+        # A directory of one's own choosing: made if it is not there yet.
+        os.makedirs(directory, exist_ok=True)
+    else:
+        directory = tempfile.mkdtemp(prefix='migrationhelper-')
     with running_cloud() as cloud:
-        compute_port = _serve(cloud.api_fixture.app())
-        placement_port = _serve(placement_deploy.loadapp(
-            cloud.placement_fixture.conf_fixture.conf))
-        compute_url = 'http://127.0.0.1:%d/v2.1/' % compute_port
-        path = os.path.join(directory, 'clouds.yaml')
-        with open(path, 'w') as f:
-            yaml.safe_dump({'clouds': {SANDBOX_CLOUD: {
-                'auth_type': 'admin_token',
-                'auth': {'endpoint': compute_url,
-                         'token': base.ADMIN_TOKEN},
-                'compute_endpoint_override': compute_url,
-                'placement_endpoint_override':
-                    'http://127.0.0.1:%d/' % placement_port,
-            }}}, f)
-        out.write('The sandbox cloud is up: compute on 127.0.0.1:%d, '
-                  'placement on 127.0.0.1:%d.\n'
-                  % (compute_port, placement_port))
+        path = base.serve_over_http(cloud, directory, SANDBOX_CLOUD)
+        out.write('The sandbox cloud is up on 127.0.0.1 (compute and '
+                  'placement).\n')
         out.write('In another terminal:\n\n')
         out.write('export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=%s\n\n'
                   % (shlex.quote(path), SANDBOX_CLOUD))
         out.write('then, for example: openstack host vms %s -f json\n'
-                  'Ctrl-C stops it.\n' % DEMO_HOST.split('.')[0])
+                  'Ctrl-C stops it. The cloud\'s own logs are in %s.\n'
+                  % (DEMO_HOST.split('.')[0], base.CLOUD_LOG))
         out.flush()
         try:
             while True:
