@@ -23,7 +23,7 @@ DEFAULT_TIMEOUT = 3600
 DEFAULT_RETRIES = 1
 # Moves in flight per source host (see migrationhelper.engine).
 LIVE_PER_SOURCE = 2
-COLD_PER_SOURCE = 3
+COLD_PER_SOURCE = 4
 
 ABORT = 'abort'
 FORCE_COMPLETE = 'force-complete'

@@ -28,12 +28,13 @@ What runs at once follows Nova, per source host:
   one ends without waiting for our next poll. Queueing more would only
   start their timeouts early.
 - cold migrations, evacuations and offloads: a lane of their own,
-  ``defaults.COLD_PER_SOURCE`` (3). Nova runs them side by side with no
+  ``defaults.COLD_PER_SOURCE`` (4). Nova runs them side by side with no
   limit, but each copies a disk off the same host: a few at once keep its
   network and disks busy without starving the live migration running
   beside them. On the sandbox, 2 left the third cold migration of a
-  6-VM drain waiting a whole copy (1.2-1.6x Nova's floor); 3 ran
-  everything the floor runs at once (1.0-1.05x).
+  6-VM drain waiting a whole copy (1.2-1.6x Nova's floor), and 3 left
+  four stopped VMs in two rounds (0.8-0.93x of one at a time); 4 runs
+  them at once (0.66-0.74x).
 
 A move holds its lane only while it uses the source: once Nova shows the
 VM on its destination (a cold migration awaiting confirmation, a live
