@@ -189,6 +189,19 @@ class TestTraitsAndRoom(ShapedCloudTestCase):
         self.assertEqual('moved', rows['ssd']['Result'])
         self.assertEqual(OTHER, self.host_of(ssd))
 
+    def test_what_the_plan_cannot_check_is_said(self):
+        flavor = self.create_flavor_with(
+            'pinned.to.metadata',
+            {'aggregate_instance_extra_specs:ssd': 'true'})
+        self.create_active('picky', HOST, flavor=flavor)
+
+        result = self.openstack('host', 'drain', HOST, '--dry-run')
+
+        self.assertEqual(0, result.exit_code, result)
+        self.assertIn('WARNING: Flavor pinned.to.metadata sets '
+                      'aggregate_instance_extra_specs:ssd (aggregate '
+                      'metadata), which the plan cannot check', result.stderr)
+
     def test_volume_backed_vm_needs_no_disk_on_the_receiver(self):
         server = self.admin_api.post_server({'server': {
             'name': 'on-volume', 'flavorRef': base.FLAVOR_ID,
