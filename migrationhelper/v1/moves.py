@@ -53,8 +53,9 @@ def add_move_options(parser):
     parser.add_argument(
         '--target-host', metavar='<host>',
         help=_('Move to this compute host (resolved like every host name; '
-               'the scheduler still validates it). Default: the scheduler '
-               'picks one'))
+               'the scheduler still validates it). Default: the host the '
+               'placement model chooses for each VM within its zone, traits, '
+               'server groups and room, which the scheduler validates'))
     parser.add_argument(
         '--max-parallel', metavar='<count>', type=_whole_number(1),
         default=None,
