@@ -215,3 +215,8 @@ def same_hypervisor(a, b):
 def can_receive(host, excluded=()):
     return (host.status == 'enabled' and host.is_up and
             host.host not in excluded)
+
+
+def receiving_hosts(compute_hosts, excluded=()):
+    """The hosts that can take VMs: enabled, up, not among ``excluded``."""
+    return [h for h in compute_hosts if can_receive(h, excluded)]

@@ -68,30 +68,26 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
                                 *summaries.get(h.host, (frozenset(), {})))
                  for h in receiving]
     groups, group_of = shape.read_groups(compute, moving, receivers)
-    image_traits = shape.read_image_traits(compute, moving, warnings)
-    known_classes = set().union(*(r.resources for r in receivers)) or set(
-        capacity.RESOURCE_CLASSES)
-    pinned_known = shape.pinned_zone_shown(compute)
-    if not pinned_known and len({r.zone for r in receivers}) > 1:
+    read = _Read(
+        offers=offers, group_of=group_of,
+        image_traits=shape.read_image_traits(compute, moving, warnings),
+        known_classes=set().union(*(r.resources for r in receivers)) or set(
+            capacity.RESOURCE_CLASSES),
+        pinned_known=shape.pinned_zone_shown(compute),
+        only_hosts=only_hosts or {}, warnings=warnings)
+    if not read.pinned_known and len({r.zone for r in receivers}) > 1:
         warnings.append(_(
             'The compute API is older than %s and cannot tell which VMs '
             'were pinned to an availability zone: every VM is assumed to be '
             'pinned to the zone it is in.') % shape.PINNED_AZ_MICROVERSION)
-    needs = [vm_needs(p, dict(demands[p.server.id]),
-                      offers[shape.demand_key(demands[p.server.id])], group_of,
-                      image_traits, known_classes, pinned_known,
-                      only_hosts or {}, warnings) for p in moving]
+    needs = [vm_needs(p, demands[p.server.id], read) for p in moving]
     placements = model.place(needs, receivers, groups)
     if any(p.host is None for p in placements.values()) and \
             len(summaries) < len(receiving):
         # A refusal names what each host lacks: read the hosts placement
         # offered nothing, then place again with every host's numbers.
-        receivers = [
-            r if r.host in summaries else dataclasses.replace(
-                r, **dict(zip(('traits', 'resources'),
-                              providers.host_traits_and_resources(
-                                  placement, host))))
-            for r, host in zip(receivers, receiving)]
+        receivers = [r if r.host in summaries else _read_fully(
+            placement, r, host) for r, host in zip(receivers, receiving)]
         placements = model.place(needs, receivers, groups)
     shortfalls = []
     if any(p.host is None for p in placements.values()):
@@ -99,6 +95,11 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
             [n.demand for n in needs], [r.resources for r in receivers])
     return Verdicts(_with_placements(planned, placements),
                     _unique(warnings), shortfalls)
+
+
+def _read_fully(placement, receiver, host):
+    traits, resources = providers.host_traits_and_resources(placement, host)
+    return dataclasses.replace(receiver, traits=traits, resources=resources)
 
 
 def _with_placements(planned, placements):
@@ -118,6 +119,19 @@ def _with_placements(planned, placements):
     return result
 
 
+@dataclasses.dataclass
+class _Read:
+    """What place_plan read of the cloud, for every VM's Needs."""
+
+    offers: dict            # {demand key: hosts placement offers}
+    group_of: dict          # {server ID: (group IDs)}
+    image_traits: dict      # {image ID: (required, forbidden)}
+    known_classes: set      # resource classes the receivers' roots have
+    pinned_known: bool      # whether listings show pinned zones
+    only_hosts: dict        # {source host: (host names, why)}
+    warnings: list          # what the plan cannot check, appended to
+
+
 def needs_room(planned):
     """A move that takes room on another host, from the host it is on.
 
@@ -128,46 +142,44 @@ def needs_room(planned):
             planned.server.compute_host == planned.source.host)
 
 
-def vm_needs(planned, demand, offered, group_of, image_traits, known_classes,
-             pinned_known, only_hosts, warnings):
-    """The model's Needs of one VM.
-
-    :param demand: what it asks of placement.
-    :param offered: the receivers placement offers one VM asking that.
-    """
+def vm_needs(planned, demand, read):
+    """The model's Needs of one VM asking ``demand`` of placement."""
     server = planned.server
     flavor = server.flavor or {}
     extra_specs = flavor.get('extra_specs') or {}
-    for rc in sorted(set(demand) - known_classes):
-        if demand.pop(rc):
-            warnings.append(_(
-                'Flavor %(flavor)s asks for %(rc)s, which no receiving host '
-                'has on its own provider: placement says where one such VM '
-                'fits, the plan does not count how many do.') % {
-                'flavor': flavor.get('original_name'), 'rc': rc})
+    offered = read.offers[shape.demand_key(demand)]
+    for rc in sorted(rc for rc, n in demand.items()
+                     if n and rc not in read.known_classes):
+        read.warnings.append(_(
+            'Flavor %(flavor)s asks for %(rc)s, which no receiving host '
+            'has on its own provider: placement says where one such VM '
+            'fits, the plan does not count how many do.') % {
+            'flavor': flavor.get('original_name'), 'rc': rc})
     for prefix, what in shape.UNSEEN_SPECS:
         keys = sorted(k for k in extra_specs if k.startswith(prefix))
         if keys:
-            warnings.append(_(
+            read.warnings.append(_(
                 'Flavor %(flavor)s sets %(keys)s (%(what)s), which the plan '
                 'cannot check: Nova may still refuse a host the plan '
                 'chose.') % {'flavor': flavor.get('original_name'),
                              'keys': ', '.join(keys), 'what': what})
-    required, forbidden = shape.required_and_forbidden(extra_specs, 'trait:')
-    image_required, image_forbidden = image_traits.get(
+    required, forbidden = shape.required_and_forbidden(extra_specs)
+    image_required, image_forbidden = read.image_traits.get(
         (server.image or {}).get('id'), (frozenset(), frozenset()))
     source = planned.source.host
-    only, why = only_hosts.get(source, (None, ''))
+    only, why = read.only_hosts.get(source, (None, ''))
     return model.Needs(
         key=server.id,
         label='%s (%s)' % (server.name, server.id),
         source=source,
-        demand=demand,
-        zone=(server.pinned_availability_zone if pinned_known
+        # Classes only nested providers hold are left to placement's offer.
+        demand={rc: n for rc, n in demand.items()
+                if rc in read.known_classes},
+        zone=(server.pinned_availability_zone if read.pinned_known
               else server.availability_zone),
         required_traits=required | image_required,
         forbidden_traits=forbidden | image_forbidden,
-        groups=group_of.get(server.id, ()),
+        groups=read.group_of.get(server.id, ()),
         offered=offered,
         only_hosts=frozenset(only) if only is not None else None,
         only_hosts_why=why)

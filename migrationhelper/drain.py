@@ -131,8 +131,7 @@ def receivers(request):
                 'Target host %s cannot take VMs: its service is disabled or '
                 'down.') % target.host)
         return [target]
-    return [h for h in request.compute_hosts
-            if cloud.can_receive(h, excluded=drained)]
+    return cloud.receiving_hosts(request.compute_hosts, excluded=drained)
 
 
 def disable_hosts(compute, hosts, reason):

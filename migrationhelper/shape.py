@@ -163,18 +163,21 @@ def read_image_traits(compute, moving, warnings):
                 'checked.') % image_id)
             continue
         properties = response.json().get('image', {}).get('metadata', {})
-        traits[image_id] = required_and_forbidden(properties, 'trait:')
+        traits[image_id] = required_and_forbidden(properties)
     return traits
 
 
-def required_and_forbidden(specs, prefix):
-    """The traits ``trait[<group>]:NAME=required|forbidden`` of specs."""
+def required_and_forbidden(specs):
+    """The traits ``trait[<group>]:NAME=required|forbidden`` of specs.
+
+    Flavor extra specs and image properties spell them alike; granular
+    request groups add a suffix to ``trait`` (``trait1:NAME``).
+    """
     required, forbidden = set(), set()
     for key, value in (specs or {}).items():
-        # Granular request groups add a suffix: trait1:NAME.
-        if not key.startswith(prefix.rstrip(':')) or ':' not in key:
+        prefix, _sep, name = key.partition(':')
+        if not name or not prefix.startswith('trait'):
             continue
-        name = key.split(':', 1)[1]
         if value == 'required':
             required.add(name)
         elif value == 'forbidden':

@@ -59,8 +59,8 @@ def receivers(request, planned, warn):
     """
     target = request.target
     if target is None:
-        return [h for h in request.compute_hosts if cloud.can_receive(h)]
-    sources = {p.source.host: p.source for p in planned if p.source}
+        return cloud.receiving_hosts(request.compute_hosts)
+    sources = _sources(planned)
     if target.host in sources:
         on_it = [p.server.name or p.server.id for p in planned
                  if p.source and p.source.host == target.host]
@@ -85,13 +85,17 @@ def receivers(request, planned, warn):
     return [target]
 
 
+def _sources(planned):
+    """{host name: hosts.ComputeHost} of the hosts the servers are on."""
+    return {p.source.host: p.source for p in planned if p.source}
+
+
 def same_version_only(request, planned, receiving):
     """{source: (hosts with its hypervisor, why)} for --same-version."""
     if not request.same_version:
         return None
     only = {}
-    for source in {p.source.host: p.source for p in planned
-                   if p.source}.values():
+    for source in _sources(planned).values():
         only[source.host] = (
             {h.host for h in receiving if cloud.same_hypervisor(h, source)},
             _('--same-version: %(type)s %(version)s like %(source)s') % {

@@ -95,11 +95,10 @@ class ListHostVMs(command.Lister):
         compute = clients.compute(self.app)
         compute_hosts, _target = moves.compute_hosts_and_target(compute, None)
         host = hosts.resolve(parsed_args.host, compute_hosts)
-        receiving = [h for h in compute_hosts
-                     if cloud.can_receive(h, excluded=(host.host,))]
         verdicts = destinations.place_plan(
             compute, clients.placement(self.app),
-            plan.plan_host(compute, host), receiving)
+            plan.plan_host(compute, host),
+            cloud.receiving_hosts(compute_hosts, excluded=(host.host,)))
         for warning in verdicts.warnings:
             moves.warn(self.app, warning)
         planned = verdicts.planned
