@@ -63,7 +63,7 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
         for p in moving}
     offers, summaries = shape.offered_room(placement, receiving,
                                            demands.values())
-    zones = shape.host_zones(compute)
+    zones = shape.host_zones(compute, receiving)
     receivers = [model.Receiver(h.host, zones.get(h.host),
                                 *summaries.get(h.host, (frozenset(), {})))
                  for h in receiving]

@@ -42,8 +42,9 @@ class Outcome:
     destination: str | None = None
     duration: float = 0.0
     message: str = ''
-    # Deleted by its owner while it was being moved: not left behind.
-    deleted: bool = False
+    # Nothing is left to do for it, so it is not left behind: its owner
+    # deleted it, or (restoring) it was moved on since the drain.
+    settled: bool = False
 
 
 def planned_outcomes(planned, options):

@@ -166,7 +166,9 @@ class _Model:
         if not needs.zone:
             return hosts, None, None
         what = _('pinned to availability zone %s') % needs.zone
-        kept = [h for h in hosts if self.receivers[h].zone == needs.zone]
+        # A receiver of unknown zone is left to the scheduler to judge.
+        kept = [h for h in hosts
+                if self.receivers[h].zone in (needs.zone, None)]
         if not kept:
             return [], None, _('%s: no host that can take VMs is in '
                                'it') % what

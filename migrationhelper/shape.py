@@ -96,13 +96,31 @@ def pinned_zone_shown(compute):
                                             PINNED_AZ_MICROVERSION))
 
 
-def host_zones(compute):
-    """{compute host: availability zone}, for enabled services."""
+def host_zones(compute, receiving=()):
+    """{compute host: availability zone} of enabled hosts and receivers.
+
+    Nova's zone listing shows enabled services only. A disabled receiver
+    (the host a restore brings VMs back to) is placed by the aggregates:
+    in its availability zone aggregate's zone, or else in the default zone,
+    which enabled hosts in no such aggregate show; None if that cannot be
+    told, and the scheduler then has the last word.
+    """
     zones = {}
     for zone in compute.availability_zones(details=True):
         for host, services in (zone.hosts or {}).items():
             if 'nova-compute' in (services or {}):
                 zones[host] = zone.name
+    missing = [h.host for h in receiving if h.host not in zones]
+    if missing:
+        zoned = {}
+        for aggregate in compute.aggregates():
+            if aggregate.availability_zone:
+                zoned.update(dict.fromkeys(aggregate.hosts or (),
+                                           aggregate.availability_zone))
+        default = {z for h, z in zones.items() if h not in zoned}
+        default_zone = default.pop() if len(default) == 1 else None
+        for host in missing:
+            zones[host] = zoned.get(host, default_zone)
     return zones
 
 

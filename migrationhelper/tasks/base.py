@@ -180,7 +180,7 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         self.outcome = outcomes.Outcome(
             self.server.id, self.server.name, self.action, ended.result,
             self.source, destination, self._elapsed(), '; '.join(messages),
-            deleted)
+            settled=deleted)
         self.report('%s%s' % (ended.result, ': ' + ended.message
                               if ended.message else ''))
 

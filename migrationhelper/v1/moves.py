@@ -49,13 +49,35 @@ def _whole_number(minimum):
     return parse
 
 
-def add_move_options(parser):
+def add_move_options(parser, choose_host=True):
+    """The options of every command that moves VMs.
+
+    :param choose_host: whether the operator chooses where VMs go
+        (``--target-host``, ``--evacuate``); a restore does not.
+    """
+    if choose_host:
+        _add_host_choice(parser)
+    add_engine_options(parser)
+    parser.add_argument(
+        '--dry-run', action='store_true', default=False,
+        help=_('Print the plan and change nothing'))
+
+
+def _add_host_choice(parser):
     parser.add_argument(
         '--target-host', metavar='<host>',
         help=_('Move to this compute host (resolved like every host name; '
                'the scheduler still validates it). Default: the host the '
                'placement model chooses for each VM within its zone, traits, '
                'server groups and room, which the scheduler validates'))
+    parser.add_argument(
+        '--evacuate', action='store_true', default=False,
+        help=_('Evacuate VMs whose host is down even if its service is not '
+               'forced down: you confirm the host is fenced'))
+
+
+def add_engine_options(parser):
+    """How the engine moves VMs: the options every moving command has."""
     parser.add_argument(
         '--max-parallel', metavar='<count>', type=_whole_number(1),
         default=None,
@@ -86,18 +108,11 @@ def add_move_options(parser):
                'if the failure left it in ERROR (default: %d)')
         % defaults.DEFAULT_RETRIES)
     parser.add_argument(
-        '--evacuate', action='store_true', default=False,
-        help=_('Evacuate VMs whose host is down even if its service is not '
-               'forced down: you confirm the host is fenced'))
-    parser.add_argument(
         '--skip-capacity-check', dest='check_capacity',
         action='store_false', default=True,
         help=_('Do not refuse when some VMs have nowhere to go (no room, '
                'zone, trait or server group allows a host): move the others '
                'and report those as skipped. They are never attempted'))
-    parser.add_argument(
-        '--dry-run', action='store_true', default=False,
-        help=_('Print the plan and change nothing'))
     parser.add_argument(
         '--no-wait', dest='wait', action='store_false', default=True,
         help=_('Issue the moves and return; their results are in-progress'))
@@ -128,7 +143,7 @@ def engine_options(parsed_args, target_host=None):
         on_timeout=parsed_args.on_timeout,
         wait=parsed_args.wait,
         max_parallel=parsed_args.max_parallel,
-        allow_evacuate=parsed_args.evacuate,
+        allow_evacuate=getattr(parsed_args, 'evacuate', False),
     )
 
 
@@ -140,13 +155,14 @@ def result_rows(rows):
 def exit_code(rows, interrupted=False):
     """0 when every VM moved (or a dry run), 3 when VMs are left.
 
-    A VM its owner deleted during the move is not left behind.
+    A settled VM (deleted by its owner, moved on since a drain) is not
+    left behind.
     """
     from migrationhelper import outcomes
     if interrupted:
         return EXIT_INTERRUPTED
     done = (outcomes.MOVED, outcomes.PLANNED)
-    if all(o.result in done or o.deleted for o in rows):
+    if all(o.result in done or o.settled for o in rows):
         return EXIT_DONE
     return EXIT_VMS_LEFT
 

@@ -118,6 +118,12 @@ class TestZones(testtools.TestCase):
         self.assertEqual('pinned to availability zone az-c: no host that '
                          'can take VMs is in it', placed['a'].reason)
 
+    def test_a_receiver_of_unknown_zone_is_left_to_the_scheduler(self):
+        placed = m.place([vm('a', zone='az-a')],
+                         [host('h1', zone='az-b', ram=8192),
+                          host('h2', zone=None, ram=1024)])
+        self.assertEqual('h2', placed['a'].host)
+
     def test_unpinned_vm_may_leave_its_zone(self):
         placed = m.place([vm('a')], [host('h1', zone='az-b')])
         self.assertEqual('h1', placed['a'].host)
