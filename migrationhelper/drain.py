@@ -23,6 +23,7 @@ reported.
 import dataclasses
 import datetime
 import getpass
+import re
 
 from osc_lib import exceptions
 
@@ -36,6 +37,12 @@ from migrationhelper import outcomes
 from migrationhelper import plan
 
 REASON_PREFIX = defaults.REASON_PREFIX
+# Not translated: ``host undrain --restore`` reads the time back from Nova,
+# whatever the locale of the admin who drained the host.
+DRAINED_BY = '%(prefix)s drained by %(user)s at %(when)s'
+TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
+DRAINED_AT = re.compile(r'^%s drained by .* at (\S+)$' %
+                        re.escape(REASON_PREFIX))
 
 
 def disable_reason(custom=None, user=None, now=None):
@@ -43,28 +50,50 @@ def disable_reason(custom=None, user=None, now=None):
     if custom:
         return '%s %s' % (REASON_PREFIX, custom)
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    return _('%(prefix)s drained by %(user)s at %(when)s') % {
+    return DRAINED_BY % {
         'prefix': REASON_PREFIX, 'user': user or getpass.getuser(),
-        'when': now.strftime('%Y-%m-%dT%H:%M:%SZ')}
+        'when': now.strftime(TIME_FORMAT)}
+
+
+def drained_at(reason):
+    """When the drain that wrote ``reason`` began (UTC), or None."""
+    match = DRAINED_AT.match(reason or '')
+    if match is None:
+        return None
+    try:
+        return datetime.datetime.strptime(
+            match.group(1), TIME_FORMAT).replace(
+            tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
 
 
 def is_ours(reason):
     return bool(reason) and reason.startswith(REASON_PREFIX)
 
 
-def undrain(compute, host, force=False):
-    """Enable a host's service again if a drain disabled it; its status.
+def check_undrain(host, force=False):
+    """Raise CommandError if undrain must not enable ``host``'s service.
 
-    :raises CommandError: the service was disabled for another reason than
-        a drain, and ``force`` is not set; nothing is changed.
+    The service was disabled for another reason than a drain, and
+    ``force`` is not set.
     """
-    if host.status != 'disabled':
-        return host.status
-    if not (is_ours(host.disabled_reason) or force):
+    if host.status == 'disabled' and not (
+            is_ours(host.disabled_reason) or force):
         raise exceptions.CommandError(_(
             'The service of %(host)s was not disabled by a drain (reason: '
             '%(reason)s); --force enables it anyway.') % {
             'host': host.host, 'reason': host.disabled_reason or _('none')})
+
+
+def undrain(compute, host, force=False):
+    """Enable a host's service again if a drain disabled it; its status.
+
+    :raises CommandError: see check_undrain; nothing is changed.
+    """
+    check_undrain(host, force)
+    if host.status != 'disabled':
+        return host.status
     return compute.update_service(host.service_id, status='enabled').status
 
 

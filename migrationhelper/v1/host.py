@@ -12,7 +12,9 @@
 
 """Compute host commands: ``host vms``, ``status``, ``drain``, ``undrain``."""
 
+import argparse
 import collections
+import shlex
 
 from osc_lib.cli import format_columns
 from osc_lib.command import command
@@ -213,13 +215,27 @@ class DrainHost(moves.MoveCommand):
         return self.results(outcomes, interrupted)
 
 
-UNDRAIN_FIELDS = ('Host', 'Service Status', 'Previous Disabled Reason')
+UNDRAIN_COLUMNS = ('Host', 'Service Status', 'Previous Disabled Reason')
+# Options that only mean something with --restore (argparse dests).
+RESTORE_ONLY = ('since', 'max_parallel', 'timeout', 'on_timeout', 'retries',
+                'check_capacity', 'wait')
 
 
-class UndrainHost(command.ShowOne):
+def _since(text):
+    from migrationhelper import restore
+    try:
+        return restore.parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _('%s is not a time (e.g. 2026-11-26T08:00:00Z)') % text)
+
+
+class UndrainHost(moves.MoveCommand):
     _description = _(
         'Enable the nova-compute service of a drained host again, if it was '
-        'disabled by host drain')
+        'disabled by host drain; with --restore, also move back the VMs the '
+        'last drain moved off it. Without --restore the table is one row: '
+        'the host; with it, one row per VM, as host drain prints')
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -228,11 +244,79 @@ class UndrainHost(command.ShowOne):
             '--force', action='store_true', default=False,
             help=_('Enable it even if it was disabled for another reason '
                    'than a drain'))
+        parser.add_argument(
+            '--dry-run', action='store_true', default=False,
+            help=_('Print what would be done and change nothing, not even '
+                   'the service'))
+        parser.add_argument(
+            '--restore', action='store_true', default=False,
+            help=_('Then move back every VM that the last drain of the host '
+                   'moved off it and that is still where the drain put it: '
+                   'live if it runs or is paused, cold (then confirmed) if '
+                   'it is stopped. Nova\'s migration records since the drain '
+                   'began say which, so it works from any admin host. VMs '
+                   'deleted or moved on since are left be'))
+        group = parser.add_argument_group(_('restore options'))
+        group.add_argument(
+            '--since', metavar='<time>', type=_since,
+            help=_('When the drain began (ISO 8601, UTC unless an offset is '
+                   'given). Default: the time in the drain\'s disabled '
+                   'reason; needed when the service was enabled since or '
+                   'the reason was replaced'))
+        moves.add_engine_options(group)
+        self._parser = parser
         return parser
 
     def take_action(self, parsed_args):
+        if not parsed_args.restore:
+            given = [d for d in RESTORE_ONLY if getattr(parsed_args, d) !=
+                     self._parser.get_default(d)]
+            if given:
+                self._parser.error(_('--%s only applies with --restore') %
+                                   given[0].replace('_', '-'))
         compute = clients.compute(self.app)
+        if parsed_args.restore:
+            return self._restore(compute, parsed_args)
         host = _find_host(compute, parsed_args.host)
         from migrationhelper import drain
-        status = drain.undrain(compute, host, force=parsed_args.force)
-        return UNDRAIN_FIELDS, (host.host, status, host.disabled_reason)
+        if parsed_args.dry_run:
+            drain.check_undrain(host, force=parsed_args.force)
+            status = host.status
+            if status == 'disabled':
+                self.app.stderr.write(_(
+                    'Dry run: the service would be enabled; nothing was '
+                    'changed.\n'))
+        else:
+            status = drain.undrain(compute, host, force=parsed_args.force)
+        return UNDRAIN_COLUMNS, [(host.host, status, host.disabled_reason)]
+
+    def _restore(self, compute, parsed_args):
+        from migrationhelper import hosts
+        from migrationhelper import progress
+        from migrationhelper import restore
+        compute_hosts, _target = moves.compute_hosts_and_target(compute, None)
+        host = hosts.resolve(parsed_args.host, compute_hosts)
+        request = restore.Request(
+            host=host, compute_hosts=compute_hosts,
+            options=moves.engine_options(parsed_args, host),
+            since=parsed_args.since, force=parsed_args.force,
+            dry_run=parsed_args.dry_run,
+            check_capacity=parsed_args.check_capacity)
+        reporter = progress.Progress(self.app.stderr)
+        rows, interrupted, since = restore.restore(
+            compute, clients.placement(self.app), request,
+            None if parsed_args.dry_run else reporter,
+            warn=lambda text: moves.warn(self.app, text))
+        reporter.close()
+        columns, table = self.results(rows, interrupted)
+        if self._exit_code != moves.EXIT_DONE and not parsed_args.dry_run:
+            self.app.stderr.write(_(
+                'Not every VM is back. %(state)s; to go on, run: openstack '
+                'host undrain --restore %(host)s --since %(since)s\n') % {
+                'state': (_('The service is disabled again with the '
+                            'drain\'s reason') if interrupted and
+                          host.status == 'disabled'
+                          else _('The service is enabled')),
+                'host': shlex.quote(host.host),
+                'since': restore.format_time(since)})
+        return columns, table

@@ -103,9 +103,15 @@ class ClientStackTestCase(base.NovaCloudTestCase):
             self.assertIsNone(nova['OS-EXT-STS:task_state'])
         self.assertEqual('disabled', self.service(HOST)['status'])
 
-        undrained = self.openstack_json('host', 'undrain', HOST)
-        self.assertEqual('enabled', undrained['Service Status'])
+        restored = self.openstack_json('host', 'undrain', '--restore', HOST)
+        self.assertEqual({'moved'}, {r['Result'] for r in restored})
+        for server, state in ((running, 'ACTIVE'), (stopped, 'SHUTOFF')):
+            nova = self.nova_server(server['id'])
+            self.assertEqual(HOST, nova['OS-EXT-SRV-ATTR:host'])
+            self.assertEqual(state, nova['status'])
         self.assertEqual('enabled', self.service(HOST)['status'])
+        undrained = self.openstack_json('host', 'undrain', HOST)
+        self.assertEqual('enabled', undrained[0]['Service Status'])
 
         [moved] = self.openstack_json('server', 'smart-migrate', 'app-01',
                                       '--target-host', THIRD)

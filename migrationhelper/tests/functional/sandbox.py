@@ -71,7 +71,9 @@ def demo(out=sys.stdout):
         ('host', 'drain', short, '--dry-run'),
         ('host', 'drain', short),
         ('host', 'vms', short),
-        ('host', 'undrain', short),
+        ('host', 'undrain', '--restore', short, '--dry-run'),
+        ('host', 'undrain', '--restore', short),
+        ('host', 'vms', short),
     )
     with running_cloud() as cloud:
         out.write('A cloud with three hosts (%s) and VMs in every state '

@@ -221,8 +221,11 @@ class TestHostUndrain(DrainTestCase):
         self.drain(HOST)
         self.assertEqual('disabled', self.service(HOST)['status'])
 
-        result = self.openstack_json('host', 'undrain', 'cld-nl-01')
+        rows = self.openstack_json('host', 'undrain', 'cld-nl-01')
 
+        self.assertEqual(1, len(rows))
+        result = rows[0]
+        self.assertEqual(HOST, result['Host'])
         self.assertEqual('enabled', result['Service Status'])
         self.assertTrue(result['Previous Disabled Reason'].startswith(
             'migrationhelper:'))
@@ -235,6 +238,12 @@ class TestHostUndrain(DrainTestCase):
         result = self.openstack('host', 'undrain', HOST)
         self.assertEqual(1, result.exit_code, result)
         self.assertIn('failed PSU', result.stderr)
+        self.assertEqual('disabled', self.service(HOST)['status'])
+
+        dry = self.openstack('host', 'undrain', HOST, '--force',
+                             '--dry-run')
+        self.assertEqual(0, dry.exit_code, dry)
+        self.assertIn('would be enabled', dry.stderr)
         self.assertEqual('disabled', self.service(HOST)['status'])
 
         self.openstack_json('host', 'undrain', HOST, '--force')

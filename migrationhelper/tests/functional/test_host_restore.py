@@ -1,0 +1,215 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""`openstack host undrain --restore` against a real Nova."""
+
+import datetime
+from unittest import mock
+
+from migrationhelper import engine
+from migrationhelper.tests.functional import base
+from migrationhelper.tests.functional import test_host_drain
+
+HOST, OTHER, THIRD = base.HOSTS
+
+
+class RestoreTestCase(test_host_drain.DrainTestCase):
+
+    def restore(self, *args, expect=0):
+        result = self.openstack('host', 'undrain', '--restore', HOST, *args,
+                                '-f', 'json')
+        self.assertEqual(expect, result.exit_code, result)
+        rows = result.json()
+        if rows:
+            self.assertEqual(test_host_drain.COLUMNS, list(rows[0]))
+        return {row['Name']: row for row in rows}
+
+    def host_of(self, server):
+        return self.nova_server(server['id'])['OS-EXT-SRV-ATTR:host']
+
+    def moves_to(self, host):
+        return [m for m in self.migrations() if m['dest_compute'] == host]
+
+
+class TestRestore(RestoreTestCase):
+
+    def test_vms_come_back_in_their_states_and_nothing_else_moves(self):
+        # The restored host is disabled, so Nova's zone listing omits it:
+        # a VM pinned to its zone must still find its way back.
+        self.create_zone('az-a', [HOST, OTHER])
+        servers = {
+            'active': (self.create_active('active', HOST), 'ACTIVE'),
+            'paused': (self.create_paused('paused', HOST), 'PAUSED'),
+            'stopped': (self.create_shutoff('stopped', HOST), 'SHUTOFF'),
+            'pinned': (self.create_active('pinned', HOST, zone='az-a'),
+                       'ACTIVE'),
+        }
+        gone = self.create_active('gone', HOST)
+        bystander = self.create_active('bystander', THIRD)
+        self.drain(HOST, '--target-host', OTHER)
+        self.admin_api.delete_server(gone['id'])
+        self._wait_until_deleted(gone)
+
+        result = self.openstack('host', 'undrain', '--restore', HOST,
+                                '-f', 'json')
+
+        self.assertEqual(0, result.exit_code, result)
+        rows = {row['Name']: row for row in result.json()}
+        # Nova dropped the deleted VM's migration records with it: it is
+        # not an error, and not in the table.
+        self.assertEqual(sorted(servers), sorted(rows))
+        for name, (server, status) in servers.items():
+            self.assertEqual('moved', rows[name]['Result'], name)
+            self.assertEqual(OTHER, rows[name]['Source'], name)
+            self.assertEqual(HOST, rows[name]['Destination'], name)
+            nova = self.nova_server(server['id'])
+            self.assertEqual(HOST, nova['OS-EXT-SRV-ATTR:host'], name)
+            self.assertEqual(status, nova['status'], name)
+            self.assertIsNone(nova['OS-EXT-STS:task_state'], name)
+        self.assertEqual('cold-migrate', rows['stopped']['Action'])
+        self.assertEqual('live-migrate', rows['active']['Action'])
+        # Nothing else moved: four moves back, and the bystander stayed.
+        self.assertEqual(4, len(self.moves_to(HOST)))
+        self.assertEqual(THIRD, self.host_of(bystander))
+        self.assertEqual('enabled', self.service(HOST)['status'])
+        # A second run finds every VM back: nothing to do.
+        self.assertEqual({}, self.restore('--since', self._drain_time()))
+        self.assertEqual(4, len(self.moves_to(HOST)))
+
+    def _drain_time(self):
+        first = min(m['created_at'] for m in self.migrations())
+        return (datetime.datetime.fromisoformat(first) -
+                datetime.timedelta(seconds=1)).isoformat()
+
+    def test_a_vm_moved_on_since_the_drain_stays_where_it_is(self):
+        stays = self.create_active('stays', HOST)
+        back = self.create_active('back', HOST)
+        self.drain(HOST, '--target-host', OTHER)
+        self.admin_api.post_server_action(stays['id'], {'os-migrateLive': {
+            'host': THIRD, 'block_migration': 'auto'}})
+        self._wait_for_server_parameter(
+            stays, {'OS-EXT-SRV-ATTR:host': THIRD, 'status': 'ACTIVE'})
+
+        rows = self.restore()
+
+        self.assertEqual('skipped', rows['stays']['Result'])
+        self.assertIn('moved on to %s' % THIRD, rows['stays']['Message'])
+        self.assertEqual('moved', rows['back']['Result'])
+        self.assertEqual(THIRD, self.host_of(stays))
+        self.assertEqual(HOST, self.host_of(back))
+
+    def test_dry_run_changes_nothing_not_even_the_service(self):
+        servers = [self.create_active('active', HOST),
+                   self.create_shutoff('stopped', HOST)]
+        self.drain(HOST, '--target-host', OTHER)
+        before = [self.nova_server(s['id']) for s in servers]
+        migrations = self.migrations()
+
+        rows = self.restore('--dry-run')
+
+        self.assertEqual({'planned'}, {r['Result'] for r in rows.values()})
+        self.assertEqual({HOST}, {r['Destination'] for r in rows.values()})
+        self.assertEqual('cold-migrate', rows['stopped']['Action'])
+        self.assertNothingChanged(before)
+        self.assertEqual(migrations, self.migrations())
+        self.assertEqual('disabled', self.service(HOST)['status'])
+
+
+class TestRestoreRefused(RestoreTestCase):
+
+    def test_a_host_enabled_by_hand_is_refused_unless_given_since(self):
+        server = self.create_active('active', HOST)
+        self.drain(HOST, '--target-host', OTHER)
+        self.admin_api.put_service(self.service_id(HOST),
+                                   {'status': 'enabled'})
+
+        refused = self.openstack('host', 'undrain', '--restore', HOST)
+
+        self.assertEqual(1, refused.exit_code, refused)
+        self.assertIn('its service is enabled', refused.stderr)
+        self.assertIn('--since', refused.stderr)
+        self.assertEqual(OTHER, self.host_of(server))
+        self.assertEqual([], self.moves_to(HOST))
+
+        rows = self.restore('--since', self._before_the_drain())
+        self.assertEqual('moved', rows['active']['Result'])
+        self.assertEqual(HOST, self.host_of(server))
+
+    def _before_the_drain(self):
+        first = min(m['created_at'] for m in self.migrations())
+        return first + 'Z'
+
+    def test_no_room_on_the_host_after_maintenance_refuses_first(self):
+        big = self.create_active('big', HOST)
+        self.drain(HOST, '--target-host', OTHER)
+        reason = self.service(HOST)['disabled_reason']
+        self.leave_free(HOST, 'MEMORY_MB', 0)
+
+        refused = self.openstack('host', 'undrain', '--restore', HOST)
+
+        self.assertEqual(1, refused.exit_code, refused)
+        self.assertIn('big (%s)' % big['id'], refused.stderr)
+        self.assertIn('nothing was changed', refused.stderr)
+        self.assertEqual(OTHER, self.host_of(big))
+        self.assertEqual('disabled', self.service(HOST)['status'])
+        self.assertEqual(reason, self.service(HOST)['disabled_reason'])
+
+    def test_restore_options_without_restore_are_a_usage_error(self):
+        self.drain(HOST)
+        result = self.openstack('host', 'undrain', HOST, '--timeout', '5')
+        self.assertEqual(2, result.exit_code, result)
+        self.assertIn('--timeout only applies with --restore', result.stderr)
+        self.assertEqual('disabled', self.service(HOST)['status'])
+
+
+class TestInterruptedRestore(RestoreTestCase):
+
+    def test_ctrl_c_leaves_vms_usable_and_running_again_finishes(self):
+        servers = [self.create_active('active-%d' % i, HOST)
+                   for i in range(2)] + [self.create_shutoff('off', HOST)]
+        self.drain(HOST, '--target-host', OTHER)
+        reason = self.service(HOST)['disabled_reason']
+        real_idle = engine.idle
+        calls = {'n': 0}
+
+        def ctrl_c_while_moving(seconds):
+            calls['n'] += 1
+            if calls['n'] == 3:
+                raise KeyboardInterrupt()
+            real_idle(seconds)
+
+        with self.live_migration_held(OTHER):
+            with mock.patch.object(engine, 'idle', ctrl_c_while_moving):
+                first = self.openstack('host', 'undrain', '--restore', HOST,
+                                       '-f', 'json')
+            self.assertEqual(130, first.exit_code, first)
+            self.assertEqual(3, len(first.json()))
+            self.assertIn('in-progress',
+                          [r['Result'] for r in first.json()])
+            self.assertIn('host undrain --restore %s --since' % HOST,
+                          first.stderr)
+            # Back as the drain left it, so that the record is still there.
+            self.assertEqual('disabled', self.service(HOST)['status'])
+            self.assertEqual(reason, self.service(HOST)['disabled_reason'])
+            for server in servers:
+                self.assertIn(self.nova_server(server['id'])['status'],
+                              ('ACTIVE', 'SHUTOFF', 'MIGRATING',
+                               'RESIZE', 'VERIFY_RESIZE'))
+
+        self.restore()
+
+        for server in servers:
+            nova = self.nova_server(server['id'])
+            self.assertEqual(HOST, nova['OS-EXT-SRV-ATTR:host'])
+            self.assertIsNone(nova['OS-EXT-STS:task_state'])
+        self.assertEqual('enabled', self.service(HOST)['status'])
+        self.assertEqual(3, len(self.moves_to(HOST)))

@@ -1,0 +1,93 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The restore's record: when the last drain began, read back from Nova."""
+
+import datetime
+
+from osc_lib import exceptions
+import testtools
+
+from migrationhelper import drain
+from migrationhelper import engine
+from migrationhelper import hosts
+from migrationhelper import restore
+
+UTC = datetime.timezone.utc
+DRAINED = datetime.datetime(2026, 11, 26, 8, 0, 5, tzinfo=UTC)
+
+
+def host(status='disabled', reason=None):
+    return hosts.ComputeHost('cld-nl-01.pd.infn.it', status=status,
+                             disabled_reason=reason)
+
+
+def request(compute_host, since=None):
+    return restore.Request(host=compute_host, compute_hosts=[compute_host],
+                           options=engine.Options(), since=since)
+
+
+class TestDrainReason(testtools.TestCase):
+
+    def test_the_time_a_drain_writes_is_read_back(self):
+        reason = drain.disable_reason(user='ops admin', now=DRAINED)
+        self.assertEqual(
+            'migrationhelper: drained by ops admin at 2026-11-26T08:00:05Z',
+            reason)
+        self.assertEqual(DRAINED, drain.drained_at(reason))
+
+    def test_reasons_without_a_drain_time(self):
+        for reason in (None, '', 'failed PSU',
+                       drain.disable_reason('CHG-1234 kernel upgrade'),
+                       'migrationhelper: drained by x at yesterday'):
+            self.assertIsNone(drain.drained_at(reason), reason)
+
+
+class TestParseTime(testtools.TestCase):
+
+    def test_forms_an_operator_types(self):
+        for text in ('2026-11-26T08:00:05Z', '2026-11-26T08:00:05',
+                     '2026-11-26 08:00:05', '2026-11-26T09:00:05+01:00',
+                     '2026-11-26T08:00:05.000000'):
+            self.assertEqual(DRAINED, restore.parse_time(text), text)
+
+    def test_not_a_time(self):
+        self.assertRaises(ValueError, restore.parse_time, 'yesterday')
+
+
+class TestDrainBegan(testtools.TestCase):
+
+    def test_from_the_drain_reason_of_a_disabled_host(self):
+        reason = drain.disable_reason(user='ops', now=DRAINED)
+        self.assertEqual(DRAINED,
+                         restore.drain_began(request(host(reason=reason))))
+
+    def test_since_wins(self):
+        since = DRAINED - datetime.timedelta(hours=1)
+        reason = drain.disable_reason(user='ops', now=DRAINED)
+        self.assertEqual(since, restore.drain_began(
+            request(host(reason=reason), since)))
+        self.assertEqual(since, restore.drain_began(
+            request(host('enabled'), since)))
+
+    def test_no_record_is_refused_with_the_reason_and_the_way_out(self):
+        cases = {
+            host('enabled'): 'its service is enabled',
+            host(reason='failed PSU'): 'is not a drain\'s',
+            host(reason=drain.disable_reason('CHG-1')): 'does not say when',
+        }
+        for compute_host, why in cases.items():
+            e = self.assertRaises(exceptions.CommandError,
+                                  restore.drain_began, request(compute_host))
+            self.assertIn(why, str(e))
+            self.assertIn('Nothing was changed', str(e))
+            self.assertIn('--since', str(e))
