@@ -205,8 +205,6 @@ def drain(compute, placement, request, report=None, warn=None):
     if request.disable:
         disable_hosts(compute, request.hosts, request.reason)
     runner = engine.Engine(compute, request.options, report)
-    if report is not None:
-        report.summary = runner.counts
     rows = runner.run(planned)
     if runner.interrupted:
         return rows, True

@@ -83,14 +83,20 @@ def idle(seconds):
 class Engine:
     """Run many moves at once, within Nova's limits and ours."""
 
-    def __init__(self, compute, options, report=None, clock=time.monotonic,
-                 sleep=None):
+    def __init__(self, compute, options, progress=None,
+                 clock=time.monotonic, sleep=None):
+        """Ready to run moves.
+
+        :param progress: a progress.Progress, or None: told each task's
+            events, and the counts before each wait.
+        """
         self.compute = compute
         self.options = options
+        self.progress = progress
         self.clock = clock
         self.sleep = sleep or idle
         self.context = base.Context(
-            compute, options, report or (lambda task, text: None), clock,
+            compute, options, progress or (lambda task, text: None), clock,
             self.sleep)
         self.interrupted = False
         self._tasks, self._pending, self._active = [], [], []
@@ -111,6 +117,8 @@ class Engine:
                 for task, seen in self._poll_together():
                     self._resume(task, seen)
                 if self._active:
+                    if self.progress is not None:
+                        self.progress.status(self.counts())
                     wake = min(t.next_poll for t in self._active)
                     self.sleep(max(0.0, wake - self.clock()))
         except KeyboardInterrupt:

@@ -12,44 +12,124 @@
 
 """Progress on stderr, so stdout carries only the result table.
 
-On a terminal, one live line that is rewritten; otherwise one line per
-event with a timestamp, so that a cron log tells the story.
+Every event of a VM's story (issued, retried, confirmed, moved) is a line
+that stays: the time since the start, the VM, what happened. On a
+terminal one status line sits below them (done, in flight, failed, left,
+elapsed), rewritten in place, fitted to the terminal's width as it
+changes, and cleared at the end, so that the table starts on a clean
+screen: tqdm draws it, imported only then. Off a terminal (cron,
+``| tee``) the events are plain lines and nothing else.
 """
 
+import os
 import time
+
+from migrationhelper.i18n import _
+
+
+def printable(text):
+    """``text`` with control characters escaped: names are data.
+
+    A VM name or a fault message could otherwise move the cursor, clear
+    the screen or break one event into several lines.
+    """
+    return ''.join(map(_escaped, text))
+
+
+def _escaped(char):
+    if char.isprintable():
+        return char
+    return ('\\x%02x' if ord(char) < 0x100 else '\\u%04x') % ord(char)
+
+
+def _elapsed(seconds):
+    minutes, seconds = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours:
+        return '%d:%02d:%02d' % (hours, minutes, seconds)
+    return '%d:%02d' % (minutes, seconds)
 
 
 class Progress:
+    """Where the engine tells what happens: ``progress(task, text)``."""
 
     def __init__(self, stream, live=None, clock=time.monotonic):
         self.stream = stream
-        # Set to a callable returning {label: count} to show a summary
-        # (done, in flight, failed, left) on the live line.
-        self.summary = None
         if live is None:
             isatty = getattr(stream, 'isatty', None)
             live = bool(isatty and isatty())
         self.live = live
         self.clock = clock
         self.started = clock()
+        self._counts = None
+        self._line = None       # the status line's tqdm, once drawn
 
     def __call__(self, move, text):
         self.event(move.server.name, move.server.id, text)
 
     def event(self, name, server_id, text):
-        elapsed = self.clock() - self.started
-        line = '[%6.1fs] %s (%s): %s' % (elapsed, name, server_id, text)
+        """One line of a VM's story, above the status line if there is one."""
+        line = printable('[%6.1fs] %s (%s): %s' % (
+            self.clock() - self.started, name, server_id, text))
         if self.live:
-            if self.summary is not None:
-                line = '%s | %s' % (', '.join(
-                    '%s %d' % item for item in self.summary().items()), line)
-            # \r and "erase line": the next event replaces this one.
-            self.stream.write('\r\x1b[K' + line)
+            # Clears the status line, writes the event, draws it again.
+            self._status_line().write(line, file=self.stream)
         else:
             self.stream.write(line + '\n')
+            self.stream.flush()
+
+    def status(self, counts):
+        """The status line's numbers: {label: count}, shown on a terminal."""
+        self._counts = counts
+        if self.live:
+            self._status_line().set_description_str(
+                self._status_text(), refresh=True)
+
+    def interrupted(self, rows):
+        """After Ctrl-C: what goes on in Nova, before the table."""
+        from migrationhelper import outcomes
+        self.close()
+        moving = [o for o in rows if o.result == outcomes.IN_PROGRESS]
+        self.stream.write(_(
+            'Interrupted: %(moving)d move(s) left in flight go on in Nova, '
+            'no new move was started; every VM is usable where it is.\n') %
+            {'moving': len(moving)})
+        for outcome in moving:
+            self.stream.write(printable('  %s (%s): %s from %s' % (
+                outcome.name, outcome.server_id, outcome.action,
+                outcome.source)) + '\n')
         self.stream.flush()
 
     def close(self):
-        if self.live:
-            self.stream.write('\n')
-            self.stream.flush()
+        """Clear the status line: the table starts on a clean line."""
+        if self._line is None:
+            return
+        self._line.close()
+        self._line = None
+        # A ^C the terminal echoed after the status line is past what
+        # tqdm clears: blank the whole row.
+        self.stream.write('\r%s\r' % (' ' * (self._columns() - 1)))
+        self.stream.flush()
+
+    def _status_text(self):
+        counts = ', '.join('%s %d' % item for item in
+                           (self._counts or {}).items())
+        return '%s%s %s' % (counts, ' |' if counts else '', _(
+            'elapsed %s') % _elapsed(self.clock() - self.started))
+
+    def _status_line(self):
+        if self._line is None:
+            import tqdm
+            # No monitor thread: only this thread writes to the terminal.
+            tqdm.tqdm.monitor_interval = 0
+            self._line = tqdm.tqdm(
+                file=self.stream, bar_format='{desc}', dynamic_ncols=True,
+                leave=False, mininterval=0, miniters=1,
+                desc=self._status_text())
+        return self._line
+
+    def _columns(self):
+        try:
+            return os.get_terminal_size(self.stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            return 80

@@ -198,8 +198,6 @@ def restore(compute, placement, request, report=None, warn=None):
                 settled, False, since)
     drain.undrain(compute, request.host, request.force)
     runner = engine.Engine(compute, request.options, report)
-    if report is not None:
-        report.summary = runner.counts
     rows = runner.run(planned)
     if runner.interrupted:
         _disable_again(compute, request.host)

@@ -47,6 +47,7 @@ CARACAL = (
     'python-keystoneclient==5.4.0',
     'python-novaclient==18.6.0',
     'pbr==6.0.0',
+    'tqdm==4.66.2',
 )
 
 

@@ -211,8 +211,7 @@ class DrainHost(moves.MoveCommand):
             compute, clients.placement(self.app),
             request, None if parsed_args.dry_run else reporter,
             warn=lambda text: moves.warn(self.app, text))
-        reporter.close()
-        return self.results(outcomes, interrupted)
+        return self.results(outcomes, interrupted, reporter)
 
 
 UNDRAIN_COLUMNS = ('Host', 'Service Status', 'Previous Disabled Reason')
@@ -307,8 +306,7 @@ class UndrainHost(moves.MoveCommand):
             compute, clients.placement(self.app), request,
             None if parsed_args.dry_run else reporter,
             warn=lambda text: moves.warn(self.app, text))
-        reporter.close()
-        columns, table = self.results(rows, interrupted)
+        columns, table = self.results(rows, interrupted, reporter)
         if self._exit_code != moves.EXIT_DONE and not parsed_args.dry_run:
             self.app.stderr.write(_(
                 'Not every VM is back. %(state)s; to go on, run: openstack '

@@ -172,8 +172,18 @@ class MoveCommand(command.Lister):
 
     _exit_code = EXIT_DONE
 
-    def results(self, rows, interrupted=False):
-        """The table to print; the exit status is kept for run()."""
+    def results(self, rows, interrupted=False, progress=None):
+        """The table to print; the exit status is kept for run().
+
+        The progress's status line is cleared first, and after Ctrl-C it
+        says what goes on in Nova, so that the table starts on a clean
+        screen.
+        """
+        if progress is not None:
+            if interrupted:
+                progress.interrupted(rows)
+            else:
+                progress.close()
         self._exit_code = exit_code(rows, interrupted)
         return RESULT_COLUMNS, result_rows(rows)
 

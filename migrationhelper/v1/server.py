@@ -59,7 +59,5 @@ class SmartMigrate(moves.MoveCommand):
             return self.results(outcomes.planned_outcomes(planned, options))
         reporter = progress.Progress(self.app.stderr)
         runner = engine.Engine(compute, options, reporter)
-        reporter.summary = runner.counts
         rows = runner.run(planned)
-        reporter.close()
-        return self.results(rows, runner.interrupted)
+        return self.results(rows, runner.interrupted, reporter)

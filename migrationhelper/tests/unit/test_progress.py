@@ -13,9 +13,12 @@
 """Progress on stderr: a live line on a terminal, lines in a log."""
 
 import io
+import os
 
+import fixtures
 import testtools
 
+from migrationhelper import outcomes
 from migrationhelper import progress
 
 
@@ -27,7 +30,34 @@ class FakeClock:
         return self.now
 
 
+class Terminal(io.StringIO):
+    """A terminal's stream: what was written, and the lines it shows."""
+
+    def isatty(self):
+        return True
+
+    def fileno(self):
+        return 2
+
+    def screen(self):
+        """Each line as a terminal shows it: a \\r goes back to column 0."""
+        lines = []
+        for line in self.getvalue().split('\n'):
+            shown = ''
+            for part in line.split('\r'):
+                shown = part + shown[len(part):]
+            lines.append(shown.rstrip())
+        return lines
+
+
 class TestProgress(testtools.TestCase):
+
+    def terminal(self, columns=100):
+        """A terminal's stream, ``columns`` wide."""
+        self.useFixture(fixtures.MockPatch(
+            'os.get_terminal_size',
+            return_value=os.terminal_size((columns, 24))))
+        return Terminal()
 
     def test_one_line_per_event_for_logs(self):
         stream, clock = io.StringIO(), FakeClock()
@@ -40,23 +70,60 @@ class TestProgress(testtools.TestCase):
             '[   2.5s] web-01 (id-1): live-migrating\n'
             '[   2.5s] web-01 (id-1): moved\n', stream.getvalue())
 
-    def test_live_line_is_rewritten_with_the_counts(self):
-        stream, clock = io.StringIO(), FakeClock()
+    def test_on_a_terminal_events_stay_above_one_status_line(self):
+        stream, clock = self.terminal(), FakeClock()
         reporter = progress.Progress(stream, live=True, clock=clock)
-        reporter.summary = lambda: {'done': 1, 'failed': 0,
-                                    'in flight': 2, 'left': 3}
+        clock.now += 65
+        reporter.status({'done': 1, 'failed': 0, 'in flight': 2, 'left': 3})
         reporter.event('db-01', 'id-2', 'moved')
+        reporter.event('web-01', 'id-1', 'live-migrating')
         reporter.close()
+        screen = stream.screen()
+        # Both events stay, each on a line of its own; the status line was
+        # drawn, then cleared: nothing is left after the last event.
+        self.assertEqual(['[  65.0s] db-01 (id-2): moved',
+                          '[  65.0s] web-01 (id-1): live-migrating', ''],
+                         screen)
+        self.assertIn('done 1, failed 0, in flight 2, left 3 | elapsed '
+                      '1:05', stream.getvalue())
+
+    def test_the_status_line_fits_the_terminal(self):
+        stream = self.terminal(columns=40)
+        reporter = progress.Progress(stream, live=True, clock=FakeClock())
+        reporter.status({'done': 100, 'failed': 100, 'in flight': 100,
+                         'left': 100})
+        drawn = [part for part in stream.getvalue().split('\r') if part]
+        self.assertTrue(drawn)
+        for part in drawn:
+            self.assertLessEqual(len(part.rstrip()), 40, part)
+        reporter.close()
+
+    def test_after_ctrl_c_it_says_what_goes_on_in_nova(self):
+        stream = io.StringIO()
+        reporter = progress.Progress(stream, live=False, clock=FakeClock())
+        reporter.interrupted([
+            outcomes.Outcome('id-1', 'web-01', 'live-migrate',
+                             outcomes.IN_PROGRESS, 'cld-nl-01'),
+            outcomes.Outcome('id-2', 'db-01', 'live-migrate',
+                             outcomes.SKIPPED, 'cld-nl-01'),
+        ])
         self.assertEqual(
-            '\r\x1b[Kdone 1, failed 0, in flight 2, left 3 | '
-            '[   0.0s] db-01 (id-2): moved\n', stream.getvalue())
+            'Interrupted: 1 move(s) left in flight go on in Nova, no new '
+            'move was started; every VM is usable where it is.\n'
+            '  web-01 (id-1): live-migrate from cld-nl-01\n',
+            stream.getvalue())
 
     def test_a_terminal_is_detected(self):
-        class Terminal(io.StringIO):
-            def isatty(self):
-                return True
         self.assertTrue(progress.Progress(Terminal()).live)
         self.assertFalse(progress.Progress(io.StringIO()).live)
+
+    def test_control_characters_in_names_are_escaped(self):
+        stream = io.StringIO()
+        reporter = progress.Progress(stream, live=False, clock=FakeClock())
+        reporter.event('evil\x1b[2J\rname\nx', 'id-4', 'moved')
+        self.assertEqual(
+            '[   0.0s] evil\\x1b[2J\\x0dname\\x0ax (id-4): moved\n',
+            stream.getvalue())
 
     def test_names_are_printed_as_they_are(self):
         stream = io.StringIO()
