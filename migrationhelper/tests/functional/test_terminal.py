@@ -1,0 +1,182 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What an operator sees: `openstack host drain` in a real terminal.
+
+tmux runs the command in a pane of a fixed width, against the test cloud
+over loopback HTTP, and the test reads the screen as a person would: every
+VM's story is there, line by line, no status line is left half
+overwritten, and the result table is intact.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+
+import fixtures
+import testtools
+
+from migrationhelper.tests.functional import base
+
+HOST, OTHER, THIRD = base.HOSTS
+CLOUD = 'terminal'
+# Long enough to fill a status line on its own.
+LONG_NAME = 'customer-portal-frontend-with-a-name-longer-than-any-status-line'
+EVENT = re.compile(r'^\[ *\d+\.\ds\] ')
+EXIT = re.compile(r'^EXIT=(\d+)$', re.MULTILINE)
+# What only the status line shows: none of it may be left on the screen.
+STATUS = re.compile(r'done \d+, failed \d+|elapsed \d+:\d\d')
+SCREEN_TIMEOUT = 300
+
+
+@testtools.skipUnless(shutil.which('tmux'), 'tmux is not installed')
+class TerminalTestCase(base.NovaCloudTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.directory = self.useFixture(fixtures.TempDir()).path
+        self.clouds_yaml = base.serve_over_http(self, self.directory, CLOUD)
+        self.socket = os.path.join(self.directory, 'tmux.sock')
+
+    def tmux(self, *argv):
+        return subprocess.run(
+            ['tmux', '-S', self.socket, '-f', os.devnull] + list(argv),
+            check=True, capture_output=True, text=True, timeout=30).stdout
+
+    def run_in_terminal(self, columns, *argv):
+        """Start ``openstack *argv`` in a pane ``columns`` wide."""
+        script = os.path.join(self.directory, 'command.sh')
+        with open(script, 'w') as f:
+            # The pane stays after the command so that it can be read. A
+            # trap (not an ignored signal, which the command would inherit)
+            # keeps the shell alive through Ctrl-C to say the exit status.
+            f.write("trap 'true' INT\n\"$@\"\necho \"EXIT=$?\"\n"
+                    "exec sleep %d\n" % SCREEN_TIMEOUT)
+        openstack = os.path.join(os.path.dirname(sys.executable),
+                                 'openstack')
+        env = {
+            'OS_CLIENT_CONFIG_FILE': self.clouds_yaml, 'OS_CLOUD': CLOUD,
+            'OS_TOKEN': base.ADMIN_TOKEN, 'LANG': 'C.UTF-8',
+            'HOME': self.directory,
+        }
+        self.tmux('new-session', '-d', '-s', 'operator', '-x', str(columns),
+                  '-y', '50', *('-e%s=%s' % item for item in env.items()),
+                  'sh', script, openstack, *argv)
+        self.addCleanup(self.tmux, 'kill-server')
+        self.tmux('set-option', '-g', 'history-limit', '5000')
+
+    def screen(self):
+        """Every line of the pane, scrollback included, as shown.
+
+        A line the terminal wrapped is joined again (-J).
+        """
+        rows = [row.rstrip() for row in self.tmux(
+            'capture-pane', '-p', '-J', '-t', 'operator',
+            '-S', '-5000').split('\n')]
+        while rows and not rows[-1]:
+            rows.pop()
+        return rows
+
+    def wait_for(self, pattern):
+        deadline = time.monotonic() + SCREEN_TIMEOUT
+        while time.monotonic() < deadline:
+            screen = '\n'.join(self.screen())
+            match = re.search(pattern, screen, re.MULTILINE)
+            if match:
+                return match
+            time.sleep(0.2)
+        self.fail('%r never appeared:\n%s' % (pattern, screen))
+
+    def finished(self):
+        """The screen once the command ended, and its exit status."""
+        exit_status = int(self.wait_for(EXIT.pattern).group(1))
+        return self.screen(), exit_status
+
+    def assertStoriesTold(self, rows, servers):
+        """Each VM's events, whole, and no status line left behind."""
+        for server, story in servers:
+            told = [line for line in rows
+                    if '(%s): ' % server['id'] in line and EVENT.match(line)]
+            for event in story:
+                self.assertTrue(any(event in line for line in told),
+                                '%s: no %r in\n%s' % (server['name'], event,
+                                                      '\n'.join(rows)))
+        for row in rows:
+            self.assertIsNone(STATUS.search(row), '\n'.join(rows))
+            self.assertNotIn('^C', row)
+
+    def assertTableIntact(self, rows, servers):
+        """A rectangle of | and + rows, in one piece, naming every VM.
+
+        cliff fits it to the terminal as far as its narrowest columns
+        allow, and the terminal wraps the rest: the rows are joined again.
+        """
+        table = [r for r in rows if r[:1] in ('+', '|')]
+        self.assertTrue(table, '\n'.join(rows))
+        self.assertEqual(1, len({len(r) for r in table}), '\n'.join(table))
+        first = rows.index(table[0])
+        self.assertEqual(table, rows[first:first + len(table)],
+                         'the table is interrupted:\n' + '\n'.join(rows))
+        # The ID column, read down: cells wrap IDs over several rows.
+        ids = ''.join(r.split('|')[1].strip() for r in table[3:]
+                      if r.startswith('|'))
+        for server in servers:
+            self.assertIn(server['id'], ids, '\n'.join(table))
+
+
+class TestDrainOnATerminal(TerminalTestCase):
+
+    def drain_in_terminal(self, columns):
+        servers = [
+            (self.create_active(LONG_NAME, HOST),
+             ('live-migrating to', 'moved')),
+            (self.create_shutoff('old-build', HOST),
+             ('cold-migrating to', 'confirming the resize', 'moved')),
+            (self.create_failed_migration('half-moved', HOST),
+             ('resetting state to active', 'moved')),
+        ]
+        self.run_in_terminal(columns, 'host', 'drain', HOST)
+        rows, exit_status = self.finished()
+        self.assertEqual(0, exit_status, '\n'.join(rows))
+        self.assertStoriesTold(rows, servers)
+        self.assertTableIntact(rows, [s for s, _story in servers])
+        self.assertEqual([], self.nova_servers_on(HOST))
+
+    def test_80_columns(self):
+        self.drain_in_terminal(80)
+
+    def test_100_columns(self):
+        self.drain_in_terminal(100)
+
+    def test_ctrl_c_leaves_a_clean_screen_and_says_what_goes_on(self):
+        held = self.create_active(LONG_NAME, HOST)
+        waiting = self.create_active('web-02', HOST)
+        with self.live_migration_held(HOST):
+            self.run_in_terminal(100, 'host', 'drain', HOST,
+                                 '--max-parallel', '1')
+            self.wait_for(r'\(%s\): live-migrating to' % held['id'])
+            # Let the status line be drawn after the event.
+            time.sleep(1)
+            self.tmux('send-keys', '-t', 'operator', 'C-c')
+            rows, exit_status = self.finished()
+        self.assertEqual(130, exit_status, '\n'.join(rows))
+        self.assertStoriesTold(rows, [(held, ('live-migrating to',))])
+        text = '\n'.join(rows)
+        self.assertIn('Interrupted: 1 move(s) left in flight go on in Nova',
+                      text)
+        self.assertIn('%s (%s): live-migrate from %s' % (
+            LONG_NAME, held['id'], HOST), text)
+        self.assertLess(text.index('Interrupted:'), text.index('+---'))
+        self.assertTableIntact(rows, [held, waiting])
