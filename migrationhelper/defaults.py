@@ -21,6 +21,11 @@ engine, the table and the SDK readers only when a command runs.
 # hour; anything longer deserves the operator's attention.
 DEFAULT_TIMEOUT = 3600
 DEFAULT_RETRIES = 1
+# Seconds before a request with no answer is given up (reads are then
+# retried, a move is looked for in Nova), unless clouds.yaml sets
+# api_timeout: a busy nova-api answers within seconds, a big listing in
+# well under a minute.
+API_TIMEOUT = 60
 # Moves in flight per source host (see migrationhelper.engine).
 LIVE_PER_SOURCE = 2
 COLD_PER_SOURCE = 4

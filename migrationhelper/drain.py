@@ -191,7 +191,7 @@ def verify_empty(compute, hosts, rows):
 
 
 def drain(compute, placement, request, report=None, warn=None):
-    """Drain the request's hosts; return (result rows, interrupted).
+    """Drain the request's hosts; return (result rows, engine.Stop or None).
 
     :param report: a progress.Progress (or None) for events on stderr.
     :param warn: called with each thing the plan cannot check.
@@ -201,11 +201,11 @@ def drain(compute, placement, request, report=None, warn=None):
         warn or (lambda text: None), refuse=request.check_capacity,
         dry_run=request.dry_run)
     if request.dry_run:
-        return outcomes.planned_outcomes(planned, request.options), False
+        return outcomes.planned_outcomes(planned, request.options), None
     if request.disable:
         disable_hosts(compute, request.hosts, request.reason)
     runner = engine.Engine(compute, request.options, report)
     rows = runner.run(planned)
-    if runner.interrupted:
-        return rows, True
-    return verify_empty(compute, request.hosts, rows), False
+    if runner.stopped:
+        return rows, runner.stopped
+    return verify_empty(compute, request.hosts, rows), None

@@ -49,6 +49,7 @@ import dataclasses
 import datetime
 import time
 
+from migrationhelper import credentials
 from migrationhelper import defaults
 from migrationhelper import outcomes
 from migrationhelper import tasks
@@ -57,6 +58,17 @@ from migrationhelper.tasks import reading
 
 LANE_LIMITS = {base.LIVE: defaults.LIVE_PER_SOURCE,
                base.COLD: defaults.COLD_PER_SOURCE}
+
+
+# Why a run stopped before its end.
+INTERRUPTED = 'interrupted'                 # Ctrl-C
+CREDENTIALS_REFUSED = 'credentials refused'  # expired, revoked
+
+
+@dataclasses.dataclass(frozen=True)
+class Stop:
+    kind: str
+    error: Exception | None = None
 
 
 @dataclasses.dataclass
@@ -98,7 +110,7 @@ class Engine:
         self.context = base.Context(
             compute, options, progress or (lambda task, text: None), clock,
             self.sleep)
-        self.interrupted = False
+        self.stopped = None         # a Stop, once the run stopped early
         self._tasks, self._pending, self._active = [], [], []
 
     def run(self, planned):
@@ -106,7 +118,9 @@ class Engine:
 
         Ctrl-C stops starting and polling moves: what Nova is doing goes
         on in Nova, every VM stays usable where it is, and the outcomes say
-        which moves were left in flight (``interrupted`` is then set).
+        which moves were left in flight (``stopped`` is then set). So do
+        credentials the cloud stops accepting (a bare token that expired):
+        nothing can be asked of Nova any more.
         """
         self._tasks = [tasks.new(self.context, p) for p in planned]
         self._pending = list(self._tasks)
@@ -122,10 +136,17 @@ class Engine:
                     wake = min(t.next_poll for t in self._active)
                     self.sleep(max(0.0, wake - self.clock()))
         except KeyboardInterrupt:
-            self.interrupted = True
-            for task in self._tasks:
-                task.interrupt()
+            self._stop(Stop(INTERRUPTED))
+        except credentials.ERRORS as e:
+            if not credentials.refused(e):
+                raise
+            self._stop(Stop(CREDENTIALS_REFUSED, e))
         return [t.outcome for t in self._tasks]
+
+    def _stop(self, stop):
+        self.stopped = stop
+        for task in self._tasks:
+            task.interrupt(stop.kind == CREDENTIALS_REFUSED)
 
     def counts(self):
         """Moves done, failed, in flight and not started yet."""

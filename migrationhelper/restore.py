@@ -183,7 +183,7 @@ def check_host(request):
 def restore(compute, placement, request, report=None, warn=None):
     """Restore the request's host.
 
-    :returns: (result rows, interrupted, when the drain began).
+    :returns: (result rows, engine.Stop or None, when the drain began).
     :raises CommandError: before anything changed.
     """
     since = drain_began(request)
@@ -195,14 +195,17 @@ def restore(compute, placement, request, report=None, warn=None):
         dry_run=request.dry_run)
     if request.dry_run:
         return (outcomes.planned_outcomes(planned, request.options) +
-                settled, False, since)
+                settled, None, since)
     drain.undrain(compute, request.host, request.force)
     runner = engine.Engine(compute, request.options, report)
     rows = runner.run(planned)
-    if runner.interrupted:
-        _disable_again(compute, request.host)
-        return rows + settled, True, since
-    return verify_back(compute, request.host, rows) + settled, False, since
+    if runner.stopped:
+        if runner.stopped.kind == engine.INTERRUPTED:
+            _disable_again(compute, request.host)
+        # Refused credentials can change nothing more: the service stays
+        # enabled, and --since finishes the restore.
+        return rows + settled, runner.stopped, since
+    return verify_back(compute, request.host, rows) + settled, None, since
 
 
 def _disable_again(compute, host):

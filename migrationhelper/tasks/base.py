@@ -26,6 +26,7 @@ import typing
 
 from openstack import exceptions as sdk_exceptions
 
+from migrationhelper import credentials
 from migrationhelper import decision as table
 from migrationhelper import hints
 from migrationhelper.i18n import _
@@ -128,17 +129,26 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
             return False
         return True
 
-    def interrupt(self):
-        """Ctrl-C: the row of a task that had not ended."""
+    def interrupt(self, credentials_refused=False):
+        """The run stopped: the row of a task that had not ended.
+
+        :param credentials_refused: the cloud stopped accepting the
+            credentials, rather than Ctrl-C.
+        """
         if self.outcome is not None:
             return
         started = self.started is not None
+        if credentials_refused:
+            why = (_('the credentials stopped working while it was moving; '
+                     'what Nova was doing goes on') if started
+                   else _('not started: the credentials stopped working'))
+        else:
+            why = (_('interrupted while it was moving') if started
+                   else _('interrupted before it was started'))
         self.outcome = outcomes.Outcome(
             self.server.id, self.server.name, self.action,
             outcomes.IN_PROGRESS if started else outcomes.SKIPPED,
-            self.source, None, self._elapsed(),
-            _('interrupted while it was moving') if started
-            else _('interrupted before it was started'))
+            self.source, None, self._elapsed(), why)
 
     # -- the steps, and how they end -----------------------------------------
 
@@ -167,6 +177,8 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
                            _('deleted while it was being moved'))
             deleted = True
         except sdk_exceptions.SDKException as e:
+            if credentials.refused(e):
+                raise   # the whole run stops (engine.Engine.run)
             ended = Result(outcomes.FAILED, self.explain(str(e)))
         self._finish(ended, deleted)
 

@@ -17,12 +17,30 @@ novaclient; the SDK connection (osc-lib's ``sdk_connection``) is there in
 every release we support, so both proxies come from it. The SDK
 negotiates microversions per call; cloud.check_compute_api checks the one
 we need up front.
+
+No request may hang a run: every request of the session times out after
+the operator's ``api_timeout`` (clouds.yaml), or after
+defaults.API_TIMEOUT when none is set.
 """
+
+from migrationhelper import defaults
+
+
+def _connection(app):
+    connection = app.client_manager.sdk_connection
+    if connection.session.timeout is None:
+        connection.session.timeout = float(defaults.API_TIMEOUT)
+    return connection
 
 
 def compute(app):
-    return app.client_manager.sdk_connection.compute
+    return _connection(app).compute
 
 
 def placement(app):
-    return app.client_manager.sdk_connection.placement
+    return _connection(app).placement
+
+
+def session(app):
+    """The keystoneauth session the proxies share."""
+    return _connection(app).session

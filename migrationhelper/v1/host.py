@@ -199,6 +199,8 @@ class DrainHost(moves.MoveCommand):
         compute_hosts, target = moves.compute_hosts_and_target(
             compute, parsed_args.target_host)
         drained = hosts.resolve_all(parsed_args.hosts, compute_hosts)
+        if not parsed_args.dry_run:
+            moves.warn_if_not_renewable(self.app)
         request = drain.Request(
             hosts=drained, compute_hosts=compute_hosts,
             options=moves.engine_options(parsed_args, target),
@@ -207,11 +209,11 @@ class DrainHost(moves.MoveCommand):
             check_capacity=parsed_args.check_capacity,
             allow_evacuate=parsed_args.evacuate)
         reporter = progress.Progress(self.app.stderr)
-        outcomes, interrupted = drain.drain(
+        outcomes, stop = drain.drain(
             compute, clients.placement(self.app),
             request, None if parsed_args.dry_run else reporter,
             warn=lambda text: moves.warn(self.app, text))
-        return self.results(outcomes, interrupted, reporter)
+        return self.results(outcomes, stop, reporter)
 
 
 UNDRAIN_COLUMNS = ('Host', 'Service Status', 'Previous Disabled Reason')
@@ -290,11 +292,14 @@ class UndrainHost(moves.MoveCommand):
         return UNDRAIN_COLUMNS, [(host.host, status, host.disabled_reason)]
 
     def _restore(self, compute, parsed_args):
+        from migrationhelper import engine
         from migrationhelper import hosts
         from migrationhelper import progress
         from migrationhelper import restore
         compute_hosts, _target = moves.compute_hosts_and_target(compute, None)
         host = hosts.resolve(parsed_args.host, compute_hosts)
+        if not parsed_args.dry_run:
+            moves.warn_if_not_renewable(self.app)
         request = restore.Request(
             host=host, compute_hosts=compute_hosts,
             options=moves.engine_options(parsed_args, host),
@@ -302,18 +307,20 @@ class UndrainHost(moves.MoveCommand):
             dry_run=parsed_args.dry_run,
             check_capacity=parsed_args.check_capacity)
         reporter = progress.Progress(self.app.stderr)
-        rows, interrupted, since = restore.restore(
+        rows, stop, since = restore.restore(
             compute, clients.placement(self.app), request,
             None if parsed_args.dry_run else reporter,
             warn=lambda text: moves.warn(self.app, text))
-        columns, table = self.results(rows, interrupted, reporter)
+        columns, table = self.results(rows, stop, reporter)
         if self._exit_code != moves.EXIT_DONE and not parsed_args.dry_run:
+            disabled_again = (stop is not None and
+                              stop.kind == engine.INTERRUPTED and
+                              host.status == 'disabled')
             self.app.stderr.write(_(
                 'Not every VM is back. %(state)s; to go on, run: openstack '
                 'host undrain --restore %(host)s --since %(since)s\n') % {
                 'state': (_('The service is disabled again with the '
-                            'drain\'s reason') if interrupted and
-                          host.status == 'disabled'
+                            'drain\'s reason') if disabled_again
                           else _('The service is enabled')),
                 'host': shlex.quote(host.host),
                 'since': restore.format_time(since)})

@@ -20,6 +20,7 @@ call: the engine and the SDK readers are imported when a command runs.
 import argparse
 
 from osc_lib.command import command
+from osc_lib import exceptions
 
 from migrationhelper import defaults
 from migrationhelper.i18n import _
@@ -31,6 +32,10 @@ RESULT_COLUMNS = (
 
 EXIT_DONE = 0
 EXIT_VMS_LEFT = 3
+# The cloud stopped accepting the credentials (a bare token that expired)
+# after moves began: the table says what moved, what goes on in Nova and
+# what was not started.
+EXIT_CREDENTIALS_REFUSED = 4
 EXIT_INTERRUPTED = 130
 
 
@@ -122,6 +127,15 @@ def warn(app, text):
     app.stderr.write(_('WARNING: %s') % text + '\n')
 
 
+def warn_if_not_renewable(app):
+    """Before moving: say so when the credentials cannot be renewed."""
+    from migrationhelper import credentials
+    from migrationhelper.v1 import clients
+    text = credentials.warning(clients.session(app))
+    if text:
+        warn(app, text)
+
+
 def compute_hosts_and_target(compute, target_name):
     """Every compute host, and --target-host resolved among them."""
     from migrationhelper import cloud
@@ -152,14 +166,18 @@ def result_rows(rows):
              o.destination, o.duration, o.message) for o in rows]
 
 
-def exit_code(rows, interrupted=False):
+def exit_code(rows, stop=None):
     """0 when every VM moved (or a dry run), 3 when VMs are left.
 
     A settled VM (deleted by its owner, moved on since a drain) is not
-    left behind.
+    left behind. A run that stopped early says why: 130 on Ctrl-C, 4 when
+    the credentials stopped working.
     """
+    from migrationhelper import engine
     from migrationhelper import outcomes
-    if interrupted:
+    if stop is not None:
+        if stop.kind == engine.CREDENTIALS_REFUSED:
+            return EXIT_CREDENTIALS_REFUSED
         return EXIT_INTERRUPTED
     done = (outcomes.MOVED, outcomes.PLANNED)
     if all(o.result in done or o.settled for o in rows):
@@ -172,21 +190,34 @@ class MoveCommand(command.Lister):
 
     _exit_code = EXIT_DONE
 
-    def results(self, rows, interrupted=False, progress=None):
+    def results(self, rows, stop=None, progress=None):
         """The table to print; the exit status is kept for run().
 
-        The progress's status line is cleared first, and after Ctrl-C it
-        says what goes on in Nova, so that the table starts on a clean
-        screen.
+        :param stop: the engine.Stop of a run that stopped early, or None.
+        :param progress: its status line is cleared first; after a stop it
+            says what goes on in Nova, so that the table starts on a clean
+            screen.
         """
+        from migrationhelper import credentials
         if progress is not None:
-            if interrupted:
+            if stop is not None:
                 progress.interrupted(rows)
             else:
                 progress.close()
-        self._exit_code = exit_code(rows, interrupted)
+        if stop is not None and stop.error is not None:
+            self.app.stderr.write(
+                credentials.expired_message(stop.error) + '\n')
+        self._exit_code = exit_code(rows, stop)
         return RESULT_COLUMNS, result_rows(rows)
 
     def run(self, parsed_args):
-        super().run(parsed_args)
+        from migrationhelper import credentials
+        try:
+            super().run(parsed_args)
+        except credentials.ERRORS as e:
+            # Before the engine ran (it stops on its own once moving).
+            if not credentials.refused(e):
+                raise
+            raise exceptions.CommandError(
+                credentials.refused_before_moving(e))
         return self._exit_code

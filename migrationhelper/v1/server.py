@@ -45,6 +45,8 @@ class SmartMigrate(moves.MoveCommand):
         compute = clients.compute(self.app)
         compute_hosts, target = moves.compute_hosts_and_target(
             compute, parsed_args.target_host)
+        if not parsed_args.dry_run:
+            moves.warn_if_not_renewable(self.app)
         planned = smart_migrate.plan_servers(
             compute, clients.placement(self.app),
             smart_migrate.Request(
@@ -60,4 +62,4 @@ class SmartMigrate(moves.MoveCommand):
         reporter = progress.Progress(self.app.stderr)
         runner = engine.Engine(compute, options, reporter)
         rows = runner.run(planned)
-        return self.results(rows, runner.interrupted, reporter)
+        return self.results(rows, runner.stopped, reporter)

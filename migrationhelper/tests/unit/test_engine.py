@@ -133,13 +133,37 @@ class TestOutcomes(EngineTestCase):
         self.engine = engine.Engine(self.nova, engine.Options(),
                                     clock=self.clock, sleep=sleep)
         rows = self.engine.run(plans)
-        self.assertTrue(self.engine.interrupted)
+        self.assertEqual(engine.INTERRUPTED, self.engine.stopped.kind)
         self.assertEqual(4, len(rows))
         by_name = {r.name: r for r in rows}
         self.assertEqual(outcomes.IN_PROGRESS, by_name['vm-0'].result)
         self.assertEqual(outcomes.SKIPPED, by_name['vm-3'].result)
         self.assertEqual('interrupted before it was started',
                          by_name['vm-3'].message)
+
+    def test_credentials_refused_mid_run_stop_it_with_every_vm_accounted(
+            self):
+        plans = [self.live('vm-%d' % i) for i in range(4)]
+        real_get = self.nova.get_server
+
+        def get_server(server_id):
+            # The token expires once the first move is under way.
+            if self.nova.calls['live_migrate_server']:
+                raise ks_exceptions.NotFound('Failed to validate token')
+            return real_get(server_id)
+        self.nova.get_server = get_server
+        self.nova.servers = get_server
+        rows = self.run_engine(plans)
+        self.assertEqual(engine.CREDENTIALS_REFUSED,
+                         self.engine.stopped.kind)
+        self.assertEqual(4, len(rows))
+        by_name = {r.name: r for r in rows}
+        self.assertEqual(outcomes.IN_PROGRESS, by_name['vm-0'].result)
+        self.assertIn('credentials stopped working', by_name['vm-0'].message)
+        self.assertEqual(outcomes.SKIPPED, by_name['vm-3'].result)
+        self.assertIn('not started', by_name['vm-3'].message)
+        # Nothing was sent once the cloud refused the credentials.
+        self.assertLessEqual(self.nova.calls['live_migrate_server'], 2)
 
     def test_action_column_says_what_was_done_after_a_re_decision(self):
         plans = [self.live('was-running')]
