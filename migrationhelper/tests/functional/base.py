@@ -174,36 +174,61 @@ def _serve(app):
     return sock.getsockname()[1]
 
 
-def _known_tokens_only(app):
+def _known_tokens_only(app, keystone=None):
     """401 for a token the cloud does not know, as keystonemiddleware does.
 
-    Placement's no-auth middleware would take any token as a user.
+    Without a keystone, the cloud knows TOKENS (placement's no-auth
+    middleware would take any token as a user). With a real_keystone, it
+    knows what that keystone validates now, each the cloud admin's token.
     """
     def guarded(environ, start_response):
-        if environ.get('HTTP_X_AUTH_TOKEN') not in TOKENS:
+        token = environ.get('HTTP_X_AUTH_TOKEN')
+        if keystone is not None and keystone.validates(token):
+            environ['HTTP_X_AUTH_TOKEN'] = ADMIN_TOKEN
+        elif keystone is not None or token not in TOKENS:
             return webob.exc.HTTPUnauthorized()(environ, start_response)
         return app(environ, start_response)
     return guarded
 
 
-def serve_over_http(cloud, directory, cloud_name, token=ADMIN_TOKEN):
+def serve_over_http(cloud, directory, cloud_name, token=ADMIN_TOKEN,
+                    keystone=None, compute_middleware=None, **cloud_entry):
     """Serve the cloud's compute and placement APIs over loopback HTTP.
 
     For an ``openstack`` of its own (another process, another client
-    stack). Writes ``clouds.yaml`` in ``directory`` and returns its path.
+    stack). Writes ``clouds.yaml`` in ``directory`` and returns its path;
+    the endpoints are kept in ``cloud.served``.
+
+    :param keystone: a real_keystone.Keystone whose tokens alone the APIs
+        take; the clouds.yaml entry then needs its own auth.
+    :param compute_middleware: wraps the compute API (faults on the wire).
+    :param cloud_entry: more of the clouds.yaml entry (auth_type, auth,
+        api_timeout).
     """
-    compute_url = 'http://127.0.0.1:%d/v2.1/' % _serve(
-        cloud.api_fixture.app())
+    compute = cloud.api_fixture.app()
+    if compute_middleware is not None:
+        compute = compute_middleware(compute)
+    if keystone is not None:
+        compute = _known_tokens_only(compute, keystone)
+    compute_url = 'http://127.0.0.1:%d/v2.1/' % _serve(compute)
     placement_url = 'http://127.0.0.1:%d/' % _serve(_known_tokens_only(
-        placement_deploy.loadapp(cloud.placement_fixture.conf_fixture.conf)))
+        placement_deploy.loadapp(cloud.placement_fixture.conf_fixture.conf),
+        keystone))
+    cloud.served = (compute_url, placement_url)
+    entry = {'auth_type': 'admin_token',
+             'auth': {'endpoint': compute_url, 'token': token}}
+    entry.update(cloud_entry)
+    return write_clouds_yaml(cloud, directory, cloud_name, **entry)
+
+
+def write_clouds_yaml(cloud, directory, cloud_name, **entry):
+    """A clouds.yaml of one cloud, for the endpoints ``cloud`` serves."""
+    compute_url, placement_url = cloud.served
     path = os.path.join(directory, 'clouds.yaml')
     with open(path, 'w') as f:
-        yaml.safe_dump({'clouds': {cloud_name: {
-            'auth_type': 'admin_token',
-            'auth': {'endpoint': compute_url, 'token': token},
-            'compute_endpoint_override': compute_url,
-            'placement_endpoint_override': placement_url,
-        }}}, f)
+        yaml.safe_dump({'clouds': {cloud_name: dict(
+            entry, compute_endpoint_override=compute_url,
+            placement_endpoint_override=placement_url)}}, f)
     return path
 
 

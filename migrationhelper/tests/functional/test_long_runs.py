@@ -1,0 +1,252 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Long drains against a real control plane, the CLI a process of its own.
+
+Credentials that expire (a real keystone whose fernet tokens last seconds,
+the APIs taking only what it validates) and requests that never answer
+(held on the wire, in front of the real nova-api).
+"""
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+
+import eventlet
+import fixtures
+import testtools
+
+from migrationhelper.tests.functional import base
+from migrationhelper.tests.functional import real_keystone
+
+HOST, OTHER, THIRD = base.HOSTS
+CLOUD = 'long-run'
+COMMAND_TIMEOUT = 300
+# The operator's api_timeout in clouds.yaml, and how long a held request
+# stays unanswered: well past it.
+API_TIMEOUT = 5
+HELD_SECONDS = 3 * API_TIMEOUT
+SERVER_PATH = re.compile(r'/servers/[0-9a-f-]{36}$')
+
+
+class ProcessTestCase(base.NovaCloudTestCase):
+    """The repository's own `openstack`, over HTTP, as a process."""
+
+    def setUp(self):
+        super().setUp()
+        self.directory = self.useFixture(fixtures.TempDir()).path
+
+    def run_openstack(self, *argv, env=None):
+        bin_dir = os.path.dirname(sys.executable)
+        done = subprocess.run(
+            [os.path.join(bin_dir, 'openstack')] + list(argv),
+            env=dict({'PATH': bin_dir + os.pathsep + os.environ['PATH'],
+                      'HOME': self.directory, 'LANG': 'C.UTF-8',
+                      'OS_CLIENT_CONFIG_FILE': self.clouds_yaml,
+                      'OS_CLOUD': CLOUD}, **(env or {})),
+            capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
+        return base.Result(list(argv), done.returncode, done.stdout,
+                           done.stderr)
+
+    def rows(self, result):
+        return {row['Name']: row for row in json.loads(result.stdout)}
+
+    def migrations_per_server(self):
+        per_server = {}
+        for m in self.admin_api.api_get('/os-migrations').body['migrations']:
+            per_server.setdefault(m['instance_uuid'], []).append(m['id'])
+        return per_server
+
+    def wait_idle(self, server):
+        return self._wait_for_server_parameter(
+            server, {'OS-EXT-STS:task_state': None}, max_retries=300)
+
+
+@testtools.skipUnless(real_keystone.available(),
+                      'no keystone virtualenv (%s)' % real_keystone.VENV)
+class TestExpiringCredentials(ProcessTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.keystone = real_keystone.shared()
+
+    def serve(self, **entry):
+        self.clouds_yaml = base.serve_over_http(
+            self, self.directory, CLOUD, keystone=self.keystone, **entry)
+
+    def password_cloud(self):
+        return {'auth_type': 'password',
+                'auth': self.keystone.password_auth()}
+
+    def test_password_credentials_outlive_their_tokens(self):
+        self.serve(**self.password_cloud())
+        server = self.create_active('web-01', HOST)
+        with self.live_migration_held(HOST) as release:
+            # The move lasts longer than a token: keystoneauth gets another.
+            threading.Timer(real_keystone.TOKEN_SECONDS + 8,
+                            release.set).start()
+            result = self.run_openstack('host', 'drain', HOST, '-f', 'json')
+        self.assertEqual(0, result.exit_code, result)
+        self.assertEqual('moved', self.rows(result)['web-01']['Result'])
+        self.assertNotEqual(HOST, self.nova_server(server['id'])[
+            'OS-EXT-SRV-ATTR:host'])
+        self.assertNotIn('WARNING', result.stderr)
+
+    def test_a_bare_token_expiring_mid_drain_accounts_for_every_vm(self):
+        servers = {'a-stopped': self.create_shutoff('a-stopped', HOST),
+                   'b-stopped': self.create_shutoff('b-stopped', HOST)}
+        for name in ('c-running', 'd-running', 'e-running'):
+            servers[name] = self.create_active(name, HOST)
+        token = self.keystone.issue_token()
+        self.serve(auth_type='v3token', auth={
+            'auth_url': self.keystone.url, 'token': token,
+            'project_name': real_keystone.PROJECT,
+            'project_domain_name': 'Default'})
+        # One move at a time, in name order: the stopped VMs move, then
+        # c-running's live migration is held until the token is dead.
+        with self.live_migration_held(HOST):
+            result = self.run_openstack('host', 'drain', HOST,
+                                        '--max-parallel', '1', '-f', 'json')
+
+        self.assertEqual(4, result.exit_code, result)
+        self.assertIn('The token expires in', result.stderr)
+        self.assertIn('no longer accepts the credentials', result.stderr)
+        self.assertIn('a password or an application credential',
+                      result.stderr)
+        self.assertNotIn('Traceback', result.stderr)
+        for output in (result.stdout, result.stderr):
+            self.assertNotIn(token, output)
+        rows = self.rows(result)
+        self.assertEqual(sorted(servers), sorted(rows))
+        self.assertIn(rows['c-running']['Result'],
+                      ('in-progress', 'skipped'))
+        for name in ('d-running', 'e-running'):
+            self.assertEqual('skipped', rows[name]['Result'], name)
+            self.assertIn('not started', rows[name]['Message'])
+        for name, row in rows.items():
+            self.assertNotEqual('failed', row['Result'], name)
+            nova = self.wait_idle(servers[name])
+            if row['Result'] == 'moved':
+                self.assertNotEqual(HOST, nova['OS-EXT-SRV-ATTR:host'])
+            if row['Result'] == 'skipped':
+                self.assertEqual(HOST, nova['OS-EXT-SRV-ATTR:host'])
+
+        # Renewable credentials finish the drain, moving nothing twice.
+        self.clouds_yaml = base.write_clouds_yaml(
+            self, self.directory, CLOUD, **self.password_cloud())
+        again = self.run_openstack('host', 'drain', HOST, '-f', 'json')
+        self.assertEqual(0, again.exit_code, again)
+        self.assertEqual([], self.nova_servers_on(HOST))
+        for server_id, migrations in self.migrations_per_server().items():
+            self.assertEqual(1, len(migrations), server_id)
+
+
+def _hold(app, should_hold, before=True):
+    """Hold the requests ``should_hold(environ, body)`` picks.
+
+    ``before``: held before Nova sees them (no answer at all); otherwise
+    Nova acts and its answer is lost on the way back.
+    """
+    def held(environ, start_response):
+        length = int(environ.get('CONTENT_LENGTH') or 0)
+        body = environ['wsgi.input'].read(length) if length else b''
+        environ['wsgi.input'] = io.BytesIO(body)
+        if not should_hold(environ, body):
+            return app(environ, start_response)
+        if before:
+            eventlet.sleep(HELD_SECONDS)
+            return app(environ, start_response)
+        answer = app(environ, start_response)
+        eventlet.sleep(HELD_SECONDS)
+        return answer
+    return held
+
+
+def _first(match):
+    """A should_hold that picks the first request ``match`` says yes to."""
+    picked = []
+
+    def should_hold(environ, body):
+        if picked or not match(environ, body):
+            return False
+        picked.append(environ['PATH_INFO'])
+        return True
+    return should_hold
+
+
+class TestUnansweredRequests(ProcessTestCase):
+
+    def serve(self, middleware):
+        self.clouds_yaml = base.serve_over_http(
+            self, self.directory, CLOUD, compute_middleware=middleware,
+            api_timeout=API_TIMEOUT)
+
+    def test_a_read_that_never_answers_is_read_again(self):
+        moved = {'yes': False}
+
+        def server_read_after_the_move(environ, body):
+            moved['yes'] |= environ['REQUEST_METHOD'] == 'POST'
+            return (moved['yes'] and environ['REQUEST_METHOD'] == 'GET' and
+                    SERVER_PATH.search(environ['PATH_INFO']) is not None)
+        self.serve(lambda app: _hold(app, _first(server_read_after_the_move)))
+        server = self.create_active('web-01', HOST)
+
+        result = self.run_openstack('host', 'drain', HOST, '-f', 'json')
+
+        self.assertEqual(0, result.exit_code, result)
+        self.assertIn('compute API unavailable (ConnectTimeout)',
+                      result.stderr)
+        self.assertEqual('moved', self.rows(result)['web-01']['Result'])
+        self.assertNotEqual(HOST, self.nova_server(server['id'])[
+            'OS-EXT-SRV-ATTR:host'])
+
+    def test_a_hung_listing_before_acting_changes_nothing(self):
+        def migration_listing(environ, body):
+            return environ['PATH_INFO'].endswith('/os-migrations')
+        self.serve(lambda app: _hold(app, _first(migration_listing)))
+        server = self.create_active('web-01', HOST)
+
+        result = self.run_openstack('host', 'drain', HOST, '-f', 'json')
+
+        self.assertEqual(1, result.exit_code, result)
+        self.assertIn('timed out', result.stderr)
+        self.assertNotIn('Traceback', result.stderr)
+        self.assertEqual('', result.stdout)
+        self.assertEqual(HOST, self.nova_server(server['id'])[
+            'OS-EXT-SRV-ATTR:host'])
+        self.assertEqual('enabled', self.admin_api.get_services(
+            host=HOST, binary='nova-compute')[0]['status'])
+        self.assertEqual({}, self.migrations_per_server())
+
+    def test_a_lost_answer_to_a_live_migration_is_not_sent_twice(self):
+        def live_migration(environ, body):
+            return b'os-migrateLive' in body
+        self.serve(lambda app: _hold(app, live_migration, before=False))
+        servers = [self.create_active('web-%02d' % i, HOST)
+                   for i in range(2)]
+
+        result = self.run_openstack('host', 'drain', HOST, '-f', 'json')
+
+        self.assertEqual(0, result.exit_code, result)
+        self.assertIn('no answer (ConnectTimeout)', result.stderr)
+        self.assertEqual({'moved'}, {r['Result'] for r in
+                                     self.rows(result).values()})
+        self.assertEqual([], self.nova_servers_on(HOST))
+        per_server = self.migrations_per_server()
+        self.assertEqual(sorted(s['id'] for s in servers),
+                         sorted(per_server))
+        for server_id, migrations in per_server.items():
+            self.assertEqual(1, len(migrations), server_id)
