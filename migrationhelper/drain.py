@@ -196,10 +196,10 @@ def drain(compute, placement, request, report=None, warn=None):
     :param report: a progress.Progress (or None) for events on stderr.
     :param warn: called with each thing the plan cannot check.
     """
+    warn = warn or (lambda text: None)
     planned = destinations.place_or_refuse(
         compute, placement, plan_drain(compute, request), receivers(request),
-        warn or (lambda text: None), refuse=request.check_capacity,
-        dry_run=request.dry_run)
+        warn, refuse=request.check_capacity, dry_run=request.dry_run)
     if request.dry_run:
         return outcomes.planned_outcomes(planned, request.options), None
     if request.disable:
@@ -208,4 +208,6 @@ def drain(compute, placement, request, report=None, warn=None):
     rows = runner.run(planned)
     if runner.stopped:
         return rows, runner.stopped
-    return verify_empty(compute, request.hosts, rows), None
+    return engine.after_the_moves(
+        lambda moved: verify_empty(compute, request.hosts, moved), rows,
+        warn)

@@ -51,6 +51,7 @@ import time
 
 from migrationhelper import credentials
 from migrationhelper import defaults
+from migrationhelper.i18n import _
 from migrationhelper import outcomes
 from migrationhelper import tasks
 from migrationhelper.tasks import base
@@ -205,6 +206,25 @@ class Engine:
                         if t not in due and t.server.id in changed]
         return [(t, changed.get(t.server.id, reading.UNCHANGED)
                  if t.waiting else None) for t in resume]
+
+
+def after_the_moves(verify, rows, warn):
+    """``verify(rows)``: Nova's last word on the rows, if Nova answers.
+
+    The moves are over: if the cloud no longer answers, or no longer
+    accepts the credentials, the rows stay as the moves ended and the run
+    says so, rather than losing the table.
+
+    :returns: (rows, a Stop or None).
+    """
+    try:
+        return verify(rows), None
+    except reading.REQUEST_ERRORS + credentials.ERRORS as e:
+        if credentials.refused(e):
+            return rows, Stop(CREDENTIALS_REFUSED, e)
+        warn(_('Nova did not answer the last check of the moves (%s): the '
+               'rows are as the moves ended.') % type(e).__name__)
+        return rows, None
 
 
 def oldest_update(servers):

@@ -186,13 +186,13 @@ def restore(compute, placement, request, report=None, warn=None):
     :returns: (result rows, engine.Stop or None, when the drain began).
     :raises CommandError: before anything changed.
     """
+    warn = warn or (lambda text: None)
     since = drain_began(request)
     check_host(request)
     planned, settled = plan_restore(compute, request, since)
     planned = destinations.place_or_refuse(
-        compute, placement, planned, [request.host],
-        warn or (lambda text: None), refuse=request.check_capacity,
-        dry_run=request.dry_run)
+        compute, placement, planned, [request.host], warn,
+        refuse=request.check_capacity, dry_run=request.dry_run)
     if request.dry_run:
         return (outcomes.planned_outcomes(planned, request.options) +
                 settled, None, since)
@@ -205,7 +205,9 @@ def restore(compute, placement, request, report=None, warn=None):
         # Refused credentials can change nothing more: the service stays
         # enabled, and --since finishes the restore.
         return rows + settled, runner.stopped, since
-    return verify_back(compute, request.host, rows) + settled, None, since
+    rows, stop = engine.after_the_moves(
+        lambda moved: verify_back(compute, request.host, moved), rows, warn)
+    return rows + settled, stop, since
 
 
 def _disable_again(compute, host):

@@ -213,6 +213,27 @@ class TestUnansweredRequests(ProcessTestCase):
         self.assertNotEqual(HOST, self.nova_server(server['id'])[
             'OS-EXT-SRV-ATTR:host'])
 
+    def test_no_answer_to_the_last_check_keeps_the_table(self):
+        moved = {'yes': False}
+
+        def host_listing_after_the_move(environ, body):
+            moved['yes'] |= environ['REQUEST_METHOD'] == 'POST'
+            return (moved['yes'] and
+                    environ['PATH_INFO'].endswith('/servers/detail') and
+                    'host=' in environ.get('QUERY_STRING', ''))
+        self.serve(lambda app: _hold(app, _first(
+            host_listing_after_the_move)))
+        server = self.create_active('web-01', HOST)
+
+        result = self.run_openstack('host', 'drain', HOST, '-f', 'json')
+
+        self.assertEqual(0, result.exit_code, result)
+        self.assertIn('Nova did not answer the last check of the moves',
+                      result.stderr)
+        self.assertEqual('moved', self.rows(result)['web-01']['Result'])
+        self.assertNotEqual(HOST, self.nova_server(server['id'])[
+            'OS-EXT-SRV-ATTR:host'])
+
     def test_a_hung_listing_before_acting_changes_nothing(self):
         def migration_listing(environ, body):
             return environ['PATH_INFO'].endswith('/os-migrations')
