@@ -24,10 +24,12 @@ import re
 import subprocess
 import sys
 import threading
+import time
 
 import eventlet
 import fixtures
 import testtools
+import webob.exc
 
 from migrationhelper.tests.functional import base
 from migrationhelper.tests.functional import real_keystone
@@ -154,25 +156,15 @@ class TestExpiringCredentials(ProcessTestCase):
             self.assertEqual(1, len(migrations), server_id)
 
 
-def _hold(app, should_hold, before=True):
-    """Hold the requests ``should_hold(environ, body)`` picks.
+def _after_a_move(match):
+    """A match of the requests ``match`` picks once a POST was sent."""
+    moved = []
 
-    ``before``: held before Nova sees them (no answer at all); otherwise
-    Nova acts and its answer is lost on the way back.
-    """
-    def held(environ, start_response):
-        length = int(environ.get('CONTENT_LENGTH') or 0)
-        body = environ['wsgi.input'].read(length) if length else b''
-        environ['wsgi.input'] = io.BytesIO(body)
-        if not should_hold(environ, body):
-            return app(environ, start_response)
-        if before:
-            eventlet.sleep(HELD_SECONDS)
-            return app(environ, start_response)
-        answer = app(environ, start_response)
-        eventlet.sleep(HELD_SECONDS)
-        return answer
-    return held
+    def after(environ, body):
+        if environ['REQUEST_METHOD'] == 'POST':
+            moved.append(True)
+        return bool(moved) and match(environ, body)
+    return after
 
 
 def _first(match):
@@ -189,19 +181,48 @@ def _first(match):
 
 class TestUnansweredRequests(ProcessTestCase):
 
-    def serve(self, middleware):
+    def serve(self, should_hold, before=True):
+        """Serve the cloud, holding the requests ``should_hold`` picks.
+
+        :param before: held before Nova sees them (no answer at all, and
+            Nova never acts); otherwise Nova acts and its answer is lost on
+            the way back.
+        """
+        ended = []
+        # A held request never outlives its test: nothing reaches the
+        # cloud once its fixtures are gone.
+        self.addCleanup(ended.append, True)
+
+        def wait():
+            deadline = time.monotonic() + HELD_SECONDS
+            while not ended and time.monotonic() < deadline:
+                eventlet.sleep(0.1)
+
+        def hold(app):
+            def held(environ, start_response):
+                length = int(environ.get('CONTENT_LENGTH') or 0)
+                body = environ['wsgi.input'].read(length) if length else b''
+                environ['wsgi.input'] = io.BytesIO(body)
+                if not should_hold(environ, body):
+                    return app(environ, start_response)
+                if before:
+                    wait()
+                    # The client gave up long ago.
+                    return webob.exc.HTTPGatewayTimeout()(environ,
+                                                          start_response)
+                answer = app(environ, start_response)
+                wait()
+                return answer
+            return held
         self.clouds_yaml = base.serve_over_http(
-            self, self.directory, CLOUD, compute_middleware=middleware,
+            self, self.directory, CLOUD, compute_middleware=hold,
             api_timeout=API_TIMEOUT)
 
     def test_a_read_that_never_answers_is_read_again(self):
-        moved = {'yes': False}
-
-        def server_read_after_the_move(environ, body):
-            moved['yes'] |= environ['REQUEST_METHOD'] == 'POST'
-            return (moved['yes'] and environ['REQUEST_METHOD'] == 'GET' and
+        def server_read(environ, body):
+            return (environ['REQUEST_METHOD'] == 'GET' and
                     SERVER_PATH.search(environ['PATH_INFO']) is not None)
-        self.serve(lambda app: _hold(app, _first(server_read_after_the_move)))
+        self.serve(_first(_after_a_move(server_read)))
         server = self.create_active('web-01', HOST)
 
         result = self.run_openstack('host', 'drain', HOST, '-f', 'json')
@@ -214,15 +235,10 @@ class TestUnansweredRequests(ProcessTestCase):
             'OS-EXT-SRV-ATTR:host'])
 
     def test_no_answer_to_the_last_check_keeps_the_table(self):
-        moved = {'yes': False}
-
-        def host_listing_after_the_move(environ, body):
-            moved['yes'] |= environ['REQUEST_METHOD'] == 'POST'
-            return (moved['yes'] and
-                    environ['PATH_INFO'].endswith('/servers/detail') and
+        def host_listing(environ, body):
+            return (environ['PATH_INFO'].endswith('/servers/detail') and
                     'host=' in environ.get('QUERY_STRING', ''))
-        self.serve(lambda app: _hold(app, _first(
-            host_listing_after_the_move)))
+        self.serve(_first(_after_a_move(host_listing)))
         server = self.create_active('web-01', HOST)
 
         result = self.run_openstack('host', 'drain', HOST, '-f', 'json')
@@ -237,7 +253,7 @@ class TestUnansweredRequests(ProcessTestCase):
     def test_a_hung_listing_before_acting_changes_nothing(self):
         def migration_listing(environ, body):
             return environ['PATH_INFO'].endswith('/os-migrations')
-        self.serve(lambda app: _hold(app, _first(migration_listing)))
+        self.serve(_first(migration_listing))
         server = self.create_active('web-01', HOST)
 
         result = self.run_openstack('host', 'drain', HOST, '-f', 'json')
@@ -255,7 +271,7 @@ class TestUnansweredRequests(ProcessTestCase):
     def test_a_lost_answer_to_a_live_migration_is_not_sent_twice(self):
         def live_migration(environ, body):
             return b'os-migrateLive' in body
-        self.serve(lambda app: _hold(app, live_migration, before=False))
+        self.serve(live_migration, before=False)
         servers = [self.create_active('web-%02d' % i, HOST)
                    for i in range(2)]
 
