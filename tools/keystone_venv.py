@@ -20,18 +20,11 @@ process, and their dependencies need not agree.
 """
 
 import pathlib
-import subprocess
 import sys
 
+from client_stacks import run   # this directory is sys.path[0]
+
 KEYSTONE = 'keystone==30.0.0'
-
-
-def run(*argv):
-    print('+', ' '.join(argv), flush=True)
-    done = subprocess.run(argv, capture_output=True, text=True)
-    if done.returncode:
-        sys.stdout.write(done.stdout + done.stderr)
-        sys.exit('failed: %s' % ' '.join(argv))
 
 
 def build(directory):

@@ -194,13 +194,11 @@ class DrainHost(moves.MoveCommand):
     def take_action(self, parsed_args):
         from migrationhelper import drain
         from migrationhelper import hosts
-        from migrationhelper import progress
         compute = clients.compute(self.app)
         compute_hosts, target = moves.compute_hosts_and_target(
             compute, parsed_args.target_host)
         drained = hosts.resolve_all(parsed_args.hosts, compute_hosts)
-        if not parsed_args.dry_run:
-            moves.warn_if_not_renewable(self.app)
+        reporter = self.progress(parsed_args)
         request = drain.Request(
             hosts=drained, compute_hosts=compute_hosts,
             options=moves.engine_options(parsed_args, target),
@@ -208,11 +206,9 @@ class DrainHost(moves.MoveCommand):
             reason=drain.disable_reason(parsed_args.disable_reason),
             check_capacity=parsed_args.check_capacity,
             allow_evacuate=parsed_args.evacuate)
-        reporter = progress.Progress(self.app.stderr)
         outcomes, stop = drain.drain(
-            compute, clients.placement(self.app),
-            request, None if parsed_args.dry_run else reporter,
-            warn=lambda text: moves.warn(self.app, text))
+            compute, clients.placement(self.app), request, reporter,
+            warn=self.warn)
         return self.results(outcomes, stop, reporter)
 
 
@@ -294,23 +290,19 @@ class UndrainHost(moves.MoveCommand):
     def _restore(self, compute, parsed_args):
         from migrationhelper import engine
         from migrationhelper import hosts
-        from migrationhelper import progress
         from migrationhelper import restore
         compute_hosts, _target = moves.compute_hosts_and_target(compute, None)
         host = hosts.resolve(parsed_args.host, compute_hosts)
-        if not parsed_args.dry_run:
-            moves.warn_if_not_renewable(self.app)
+        reporter = self.progress(parsed_args)
         request = restore.Request(
             host=host, compute_hosts=compute_hosts,
             options=moves.engine_options(parsed_args, host),
             since=parsed_args.since, force=parsed_args.force,
             dry_run=parsed_args.dry_run,
             check_capacity=parsed_args.check_capacity)
-        reporter = progress.Progress(self.app.stderr)
         rows, stop, since = restore.restore(
-            compute, clients.placement(self.app), request,
-            None if parsed_args.dry_run else reporter,
-            warn=lambda text: moves.warn(self.app, text))
+            compute, clients.placement(self.app), request, reporter,
+            warn=self.warn)
         columns, table = self.results(rows, stop, reporter)
         if self._exit_code != moves.EXIT_DONE and not parsed_args.dry_run:
             disabled_again = (stop is not None and

@@ -127,15 +127,6 @@ def warn(app, text):
     app.stderr.write(_('WARNING: %s') % text + '\n')
 
 
-def warn_if_not_renewable(app):
-    """Before moving: say so when the credentials cannot be renewed."""
-    from migrationhelper import credentials
-    from migrationhelper.v1 import clients
-    text = credentials.warning(clients.session(app))
-    if text:
-        warn(app, text)
-
-
 def compute_hosts_and_target(compute, target_name):
     """Every compute host, and --target-host resolved among them."""
     from migrationhelper import cloud
@@ -189,6 +180,25 @@ class MoveCommand(command.Lister):
     """A Lister whose exit status tells whether VMs were left behind."""
 
     _exit_code = EXIT_DONE
+
+    def warn(self, text):
+        warn(self.app, text)
+
+    def progress(self, parsed_args):
+        """Where the moves tell their story; None for a dry run.
+
+        A run that moves VMs first says so when its credentials cannot be
+        renewed.
+        """
+        from migrationhelper import credentials
+        from migrationhelper import progress
+        from migrationhelper.v1 import clients
+        if parsed_args.dry_run:
+            return None
+        text = credentials.warning(clients.session(self.app))
+        if text:
+            self.warn(text)
+        return progress.Progress(self.app.stderr)
 
     def results(self, rows, stop=None, progress=None):
         """The table to print; the exit status is kept for run().

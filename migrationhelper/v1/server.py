@@ -40,13 +40,11 @@ class SmartMigrate(moves.MoveCommand):
         # Imported here, not at the top: see migrationhelper.v1.moves.
         from migrationhelper import engine
         from migrationhelper import outcomes
-        from migrationhelper import progress
         from migrationhelper import smart_migrate
         compute = clients.compute(self.app)
         compute_hosts, target = moves.compute_hosts_and_target(
             compute, parsed_args.target_host)
-        if not parsed_args.dry_run:
-            moves.warn_if_not_renewable(self.app)
+        reporter = self.progress(parsed_args)
         planned = smart_migrate.plan_servers(
             compute, clients.placement(self.app),
             smart_migrate.Request(
@@ -55,11 +53,10 @@ class SmartMigrate(moves.MoveCommand):
                 check_capacity=parsed_args.check_capacity,
                 dry_run=parsed_args.dry_run,
                 allow_evacuate=parsed_args.evacuate),
-            lambda text: moves.warn(self.app, text))
+            self.warn)
         options = moves.engine_options(parsed_args, target)
         if parsed_args.dry_run:
             return self.results(outcomes.planned_outcomes(planned, options))
-        reporter = progress.Progress(self.app.stderr)
         runner = engine.Engine(compute, options, reporter)
         rows = runner.run(planned)
         return self.results(rows, runner.stopped, reporter)

@@ -57,6 +57,8 @@ import webob
 import webob.exc
 import yaml
 
+from migrationhelper import engine
+
 # Nova's test base stubs these in every setUp for its own use; our client
 # needs the real ones back once nova's services are up.
 _REAL_GET_ENDPOINT = openstack.proxy.Proxy.get_endpoint
@@ -518,6 +520,24 @@ class NovaCloudTestCase(test.TestCase,
                 yield release
             finally:
                 release.set()
+
+    @contextlib.contextmanager
+    def ctrl_c_on_wait(self, wait=3):
+        """Ctrl-C on the engine's ``wait``-th wait between polls.
+
+        Where it lands in a real run: the engine spends its time waiting.
+        Earlier waits let the first moves start.
+        """
+        real_idle = engine.idle
+        waits = {'n': 0}
+
+        def idle(seconds):
+            waits['n'] += 1
+            if waits['n'] == wait:
+                raise KeyboardInterrupt()
+            real_idle(seconds)
+        with mock.patch.object(engine, 'idle', idle):
+            yield
 
     @contextlib.contextmanager
     def live_migration_fails(self, host, times=1):

@@ -12,9 +12,6 @@
 
 """`openstack host drain` and `host undrain` against a real Nova."""
 
-from unittest import mock
-
-from migrationhelper import engine
 from migrationhelper.tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS
@@ -269,19 +266,8 @@ class TestInterruptedDrain(DrainTestCase):
     def test_interrupted_drain_is_resumed_without_moving_twice(self):
         servers = [self.create_active('active-%d' % i, HOST)
                    for i in range(2)] + [self.create_shutoff('off', HOST)]
-        real_idle = engine.idle
-        calls = {'n': 0}
-
-        def ctrl_c_while_moving(seconds):
-            # Ctrl-C lands where the engine spends its time: waiting
-            # between polls. Let two moves start first.
-            calls['n'] += 1
-            if calls['n'] == 3:
-                raise KeyboardInterrupt()
-            real_idle(seconds)
-
         with self.live_migration_held(HOST):
-            with mock.patch.object(engine, 'idle', ctrl_c_while_moving):
+            with self.ctrl_c_on_wait():
                 first = self.openstack('host', 'drain', HOST, '-f', 'json')
             self.assertEqual(130, first.exit_code, first)
             rows = first.json()

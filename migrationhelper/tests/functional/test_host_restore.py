@@ -13,9 +13,7 @@
 """`openstack host undrain --restore` against a real Nova."""
 
 import datetime
-from unittest import mock
 
-from migrationhelper import engine
 from migrationhelper.tests.functional import base
 from migrationhelper.tests.functional import test_host_drain
 
@@ -178,17 +176,9 @@ class TestInterruptedRestore(RestoreTestCase):
                    for i in range(2)] + [self.create_shutoff('off', HOST)]
         self.drain(HOST, '--target-host', OTHER)
         reason = self.service(HOST)['disabled_reason']
-        real_idle = engine.idle
-        calls = {'n': 0}
-
-        def ctrl_c_while_moving(seconds):
-            calls['n'] += 1
-            if calls['n'] == 3:
-                raise KeyboardInterrupt()
-            real_idle(seconds)
 
         with self.live_migration_held(OTHER):
-            with mock.patch.object(engine, 'idle', ctrl_c_while_moving):
+            with self.ctrl_c_on_wait():
                 first = self.openstack('host', 'undrain', '--restore', HOST,
                                        '-f', 'json')
             self.assertEqual(130, first.exit_code, first)
