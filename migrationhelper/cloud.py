@@ -130,7 +130,7 @@ def server_facts(compute, server, latest_migration=None):
     """The :class:`decision.ServerFacts` of one server."""
     failed = None
     if server.status == 'ERROR':
-        failed = _failed_move(compute, server, latest_migration)
+        failed = failed_move(compute, server, latest_migration)
     return decision.ServerFacts(
         status=server.status,
         task_state=server.task_state,
@@ -153,28 +153,68 @@ def host_facts(host):
     return decision.HostFacts(is_up=host.is_up, forced_down=host.forced_down)
 
 
-def _failed_move(compute, server, latest_migration):
-    """Why an ERROR server is in ERROR, if a move put it there."""
-    if (latest_migration is not None and
-            latest_migration.status in FAILED_MIGRATION_STATUSES):
-        return _('%(type)s %(uuid)s from %(source)s ended %(status)s') % {
-            'type': latest_migration.migration_type or 'migration',
-            'uuid': latest_migration.id,
-            'source': latest_migration.source_compute,
-            'status': latest_migration.status}
+def failed_move(compute, server, latest_migration=None):
+    """Why an ERROR server is in ERROR, if Nova's records say a move did it.
+
+    Evidence, not a guess: its newest instance action is a move with a
+    failed event (or a failed migration record of that move), and its
+    fault, if any, is no older than that action. An ERROR that came later
+    from something else (a failed rebuild) is not hidden by a reset.
+    """
     actions = list(compute.server_actions(server.id))
     if not actions:
         return None
     latest = max(actions, key=lambda a: a.start_time or '')
     if latest.action not in MOVE_ACTIONS:
         return None
+    started = _to_second(latest.start_time)
+    fault_time = _to_second((server.fault or {}).get('created'))
+    if fault_time and started and fault_time < started:
+        return None
     detail = compute.get_server_action(latest.request_id, server.id)
     failed_events = [e for e in (detail.events or [])
                      if (e.result or '').lower() == 'error']
-    if not failed_events:
-        return None
-    return _('%(action)s failed in %(event)s') % {
-        'action': latest.action, 'event': failed_events[0].event}
+    if failed_events:
+        return _('%(action)s failed in %(event)s') % {
+            'action': latest.action, 'event': failed_events[0].event}
+    if (latest_migration is not None and
+            latest_migration.status in FAILED_MIGRATION_STATUSES and
+            _to_second(latest_migration.created_at) >= started):
+        return _('%(type)s %(uuid)s from %(source)s ended %(status)s') % {
+            'type': latest_migration.migration_type or 'migration',
+            'uuid': latest_migration.id,
+            'source': latest_migration.source_compute,
+            'status': latest_migration.status}
+    return None
+
+
+def conductor_gave_up(compute, server):
+    """Whether Nova's conductor ended the VM's newest move with an error.
+
+    The only sign that a VM left in task "migrating" with no migration
+    record will never get one: the instance action's conductor event
+    finished in error. Without it the request may still be queued for a
+    conductor (a backed-up message bus), and Nova may still run it.
+    """
+    actions = list(compute.server_actions(server.id))
+    if not actions:
+        return False
+    latest = max(actions, key=lambda a: a.start_time or '')
+    if latest.action not in MOVE_ACTIONS:
+        return False
+    detail = compute.get_server_action(latest.request_id, server.id)
+    return any((e.event or '').startswith('conductor_') and
+               (e.result or '').lower() == 'error'
+               for e in (detail.events or []))
+
+
+def _to_second(timestamp):
+    """An API time to the second, comparable as text ('' if none).
+
+    Nova writes times with and without microseconds and zone: the first
+    19 characters are the same form in all of them.
+    """
+    return (timestamp or '')[:19].replace(' ', 'T')
 
 
 def find_servers(compute, names_or_ids):

@@ -155,7 +155,8 @@ class Engine:
         return {
             'done': sum(r in (outcomes.MOVED, outcomes.SKIPPED)
                         for r in results),
-            'failed': results.count(outcomes.FAILED),
+            'failed': sum(r in (outcomes.FAILED, outcomes.LEFT_UNHEALTHY)
+                          for r in results),
             'in flight': len(self._active),
             'left': len(self._pending),
         }

@@ -25,6 +25,13 @@ SKIPPED = 'skipped'
 FAILED = 'failed'
 PLANNED = 'planned'
 IN_PROGRESS = 'in-progress'
+# Off the host, but not as it should be (ERROR on its destination after a
+# failed confirmation, say): the host is empty of it, the operator must
+# look at it where it is now.
+LEFT_UNHEALTHY = 'left-unhealthy'
+
+# Results of VMs that are, or may be, on another host now.
+OFF_SOURCE = frozenset((MOVED, IN_PROGRESS, LEFT_UNHEALTHY))
 
 # The Destination of a planned move whose host the scheduler will pick.
 SCHEDULER = 'scheduler'

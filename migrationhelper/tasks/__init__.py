@@ -13,30 +13,46 @@
 """One module per move kind, over a small base, as nova/conductor/tasks/.
 
 Every task first re-checks the VM (``recheck``), then runs the steps of
-the move it needs now; at its deadline a live migration is aborted, forced
-or left (``live_migrate.on_timeout``), anything else is left to Nova.
+the move it needs now, each attempt from its preconditions
+(``preconditions``). A VM found off its source at any point is finished
+and verified, never moved again (``left_source``). At its deadline a live
+migration is aborted, forced or left (``live_migrate.on_timeout``),
+anything else is left to Nova.
 """
 
 from migrationhelper import decision as table
+from migrationhelper.i18n import _
+from migrationhelper import outcomes
 from migrationhelper.tasks import base
 from migrationhelper.tasks import cold_migrate
 from migrationhelper.tasks import confirm_resize
 from migrationhelper.tasks import evacuate
+from migrationhelper.tasks import left_source
 from migrationhelper.tasks import live_migrate
 from migrationhelper.tasks import offload
+from migrationhelper.tasks import preconditions
 from migrationhelper.tasks import recheck
+from migrationhelper.tasks import reset_state
 
 
 def _confirm_then(move):
     def steps(task):
         yield from confirm_resize.steps(task)
+        if task.server.status == 'ERROR':
+            return base.Result(outcomes.FAILED, task.explain(_(
+                'confirming its resize left it in ERROR: %s') % (
+                (task.server.fault or {}).get('message') or
+                _('no fault recorded'))))
         return (yield from move(task))
     return steps
 
 
-def _reset_then(move):
+def _reset_then(move, expected):
     def steps(task):
-        task.reset_state(task.planned.decision.reason)
+        # The status it had before the move that failed: running VMs move
+        # live, the others cold, and end as they were.
+        task.expected = expected
+        yield from reset_state.steps(task, task.planned.decision.reason)
         return (yield from move(task))
     return steps
 
@@ -46,8 +62,9 @@ MOVES = {
     table.COLD_MIGRATE: cold_migrate.steps,
     table.CONFIRM_THEN_LIVE_MIGRATE: _confirm_then(live_migrate.steps),
     table.CONFIRM_THEN_COLD_MIGRATE: _confirm_then(cold_migrate.steps),
-    table.RESET_THEN_LIVE_MIGRATE: _reset_then(live_migrate.steps),
-    table.RESET_THEN_COLD_MIGRATE: _reset_then(cold_migrate.steps),
+    table.RESET_THEN_LIVE_MIGRATE: _reset_then(live_migrate.steps, 'ACTIVE'),
+    table.RESET_THEN_COLD_MIGRATE: _reset_then(cold_migrate.steps,
+                                               'SHUTOFF'),
     table.EVACUATE: evacuate.steps,
     table.OFFLOAD: offload.steps,
 }
@@ -60,9 +77,12 @@ def new(context, planned):
 
 def _flow(task):
     try:
-        action = yield from recheck.steps(task)
-        if isinstance(action, base.Result):
-            return action
-        return (yield from MOVES[action](task))
+        try:
+            action = yield from recheck.steps(task)
+            if isinstance(action, base.Result):
+                return action
+            return (yield from MOVES[action](task))
+        except preconditions.LeftSource:
+            return (yield from left_source.steps(task))
     except base.TimedOut:
         return (yield from live_migrate.on_timeout(task))

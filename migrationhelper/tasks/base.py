@@ -100,6 +100,14 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         self.seen = None
         # Whether self.server was read before the last request we sent.
         self.stale = False
+        # Whether self.server was read since the task last waited: then it
+        # is Nova's word of now, and a precondition need not read it again.
+        self.fresh = False
+        # The VM's migration IDs before this task's own move was sent, and
+        # whether Nova took that move from us (not from another actor):
+        # only such a migration is ours to abort or to call our move.
+        self.known = None
+        self.own_move = False
         # The migration IDs of the plan's listing, used up by the first move.
         self.planned_migrations = planned.known_migrations
         self._flow = flow
@@ -155,6 +163,11 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
     def report(self, text):
         self.context.report(self, text)
 
+    def owns(self, migration):
+        """Whether ``migration`` is the one this task's own request made."""
+        return (self.own_move and self.known is not None and
+                migration.id not in self.known)
+
     def leave_lane(self):
         """The source's part is over: the engine may start the next move."""
         self.holds_lane = False
@@ -186,7 +199,7 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         messages = self.messages + ([ended.message] if ended.message
                                     else [])
         destination = None
-        if ended.result in (outcomes.MOVED, outcomes.IN_PROGRESS) and \
+        if ended.result in outcomes.OFF_SOURCE and \
                 self.server.compute_host != self.source:
             destination = self.server.compute_host
         self.outcome = outcomes.Outcome(
@@ -202,26 +215,6 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
     def explain(self, failure):
         hint = hints.hint_for(failure)
         return failure + (_('; hint: %s') % hint if hint else '')
-
-    def verify(self, server, expected, migration):
-        """Raise MoveFailed unless Nova shows the move done as expected."""
-        problems = []
-        if server.compute_host == self.source:
-            problems.append(_('still on %s') % self.source)
-        if server.status != expected:
-            problems.append(_('status %(now)s, expected %(want)s') % {
-                'now': server.status, 'want': expected})
-        if migration is None:
-            problems.append(_('Nova recorded no migration'))
-        elif migration.status not in SUCCESSFUL_MIGRATION_STATUSES:
-            problems.append(_('%(type)s %(id)s ended %(status)s') % {
-                'type': migration.migration_type, 'id': migration.id,
-                'status': migration.status})
-        if problems:
-            fault = (server.fault or {}).get('message')
-            if fault:
-                problems.append(_('fault: %s') % fault)
-            raise MoveFailed('; '.join(problems))
 
     def timed_out(self):
         """At the deadline of a move that cannot be aborted: leave it."""

@@ -22,8 +22,14 @@ from migrationhelper import sdk_compat
 from migrationhelper.tasks import migrate
 
 
+# A cold move keeps the VM stopped: Nova would cold-migrate a running VM
+# too, but the decision table sends those live.
+STATUSES = frozenset(('SHUTOFF',))
+
+
 def steps(task):
-    return (yield from migrate.with_retries(task, _('cold-migrating'), _send))
+    return (yield from migrate.with_retries(task, _('cold-migrating'), _send,
+                                            STATUSES))
 
 
 def _send(task):

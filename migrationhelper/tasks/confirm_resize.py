@@ -13,14 +13,13 @@
 """Confirming a resize: the last step of every cold migration.
 
 The howto confirms through the dashboard; Nova's confirmation runs in the
-background, so it is sent once and waited for.
+background, so it is sent once and waited for. A refusal because the
+resize is confirmed already (another drain, the VM's owner) is success:
+Nova shows it.
 """
 
 from migrationhelper import cloud
-from migrationhelper import decision as table
 from migrationhelper.i18n import _
-from migrationhelper import outcomes
-from migrationhelper.tasks import base
 from migrationhelper.tasks import waiting
 
 
@@ -32,21 +31,6 @@ def steps(task):
     yield from task.wait_until(
         lambda s: s.status != 'VERIFY_RESIZE' and not waiting.busy(s),
         look_first=False)
-
-
-def complete_pending(task):
-    """A cold migration from the source awaits confirmation elsewhere.
-
-    That is where an interrupted drain leaves it: confirm, verify.
-    """
-    known = {m.id for m in task.migrations() if m.status != 'finished'}
-    task.expected = ('ACTIVE' if task.server.power_state == table.RUNNING
-                     else 'SHUTOFF')
-    yield from steps(task)
-    migration = yield from task.migration_end(known)
-    task.verify(task.refresh(), task.expected, migration)
-    return base.Result(outcomes.MOVED, _('confirmed a resize left awaiting '
-                                         'confirmation'))
 
 
 def _sent(task, server):

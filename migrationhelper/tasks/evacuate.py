@@ -13,38 +13,53 @@
 """``nova evacuate`` from a dead, fenced host, power state restored.
 
 Nova finds out itself whether the storage is shared (API 2.14 and later).
-From 2.95 on an evacuated VM ends stopped: one that was running is
-started again, so that it ends as it was.
+From 2.95 on an evacuated VM ends stopped, except one in ERROR, which
+Nova rebuilds running whatever it was: a VM that was running is started
+again, one that was not is stopped again, so that it ends as it was.
 """
 
 from migrationhelper import decision as table
 from migrationhelper.i18n import _
-from migrationhelper import outcomes
 from migrationhelper.tasks import base
+from migrationhelper.tasks import left_source
+from migrationhelper.tasks import preconditions
 from migrationhelper.tasks import waiting
 
 
 def steps(task):
-    was_running = task.server.status == 'ACTIVE' or (
-        task.server.status == 'ERROR' and
-        task.server.power_state == table.RUNNING)
+    server = yield from preconditions.check(task, table.EVACUABLE_STATUSES)
+    was_running = server.status == 'ACTIVE' or (
+        server.status == 'ERROR' and server.power_state == table.RUNNING)
+    task.expected = 'ACTIVE' if was_running else 'SHUTOFF'
     known = task.migration_ids()
     task.report(_('evacuating from %s') % task.source)
-    yield from task.issue(
+    task.own_move = yield from task.issue(
         lambda s: waiting.busy(s) or s.compute_host != task.source,
         task.compute.evacuate_server, task.server, host=task.target)
     if not task.options.wait:
         return task.not_waiting()
+    server = yield from task.wait_idle(look_first=False)
+    if server.compute_host == task.source:
+        # Nova may show it idle on the dead host for a moment before the
+        # destination takes it: the migration record tells when it is over.
+        migration = yield from task.migration_end(known)
+        server = task.refresh()
+        if server.compute_host == task.source:
+            raise base.MoveFailed(left_source.failed_on_source(
+                migration, server, task.source))
+    if task.own_move and server.status in ('ACTIVE', 'SHUTOFF') and \
+            server.status != task.expected:
+        yield from _power_as_it_was(task, was_running)
+    return (yield from left_source.finish(task, known))
+
+
+def _power_as_it_was(task, was_running):
+    if was_running:
+        task.report(_('starting it again on %s') % task.server.compute_host)
+        call, back = task.compute.start_server, 'ACTIVE'
+    else:
+        task.report(_('stopping it again on %s') % task.server.compute_host)
+        call, back = task.compute.stop_server, 'SHUTOFF'
+    yield from task.issue(lambda s: waiting.busy(s) or s.status == back,
+                          call, task.server)
     yield from task.wait_idle(look_first=False)
-    migration = yield from task.migration_end(known)
-    server = task.refresh()
-    if was_running and server.status == 'SHUTOFF' and \
-            server.compute_host != task.source:
-        task.report(_('starting it again on %s') % server.compute_host)
-        yield from task.issue(
-            lambda s: waiting.busy(s) or s.status != 'SHUTOFF',
-            task.compute.start_server, task.server)
-        yield from task.wait_idle(look_first=False)
-    task.verify(task.refresh(), 'ACTIVE' if was_running else 'SHUTOFF',
-                migration)
-    return base.Result(outcomes.MOVED)

@@ -12,10 +12,12 @@
 
 """Sending requests that change a VM: once, whatever the API does.
 
-A 409 because the VM is busy means wait, then send again unless someone
-else did the same meanwhile; when the answer is lost (503, a dropped
-connection) Nova may or may not have acted, so the VM is looked at before
-anything is sent twice. Never a second move.
+A refusal (400, 409) may mean the work is already done by someone else
+(another drain confirmed first, an operator moved the VM): the VM is read
+back, and Nova's word decides. A 409 because the VM is busy means wait,
+then send again unless someone else did the same meanwhile. When the
+answer is lost (503, a dropped connection) Nova may or may not have acted,
+so the VM is looked at before anything is sent twice. Never a second move.
 """
 
 from openstack import exceptions as sdk_exceptions
@@ -29,17 +31,26 @@ class MoveFailed(Exception):
     """One attempt failed; the message says how, for the operator."""
 
 
-def is_busy_refusal(error):
-    """Nova refused because the VM is busy with another task.
+def is_refusal(error):
+    """Nova refused the request: a 400 or 409.
 
-    That is a 409; two requests racing for the same VM may also get a 500
-    carrying UnexpectedTaskStateError from nova-api.
+    Two requests racing for the same VM may also get a 500 carrying
+    UnexpectedTaskStateError from nova-api.
     """
-    if isinstance(error, sdk_exceptions.ConflictException):
+    if isinstance(error, (sdk_exceptions.BadRequestException,
+                          sdk_exceptions.ConflictException)):
         return True
     return getattr(error, 'status_code', None) == 500 and \
         'UnexpectedTaskState' in (getattr(error, 'details', None) or
                                   str(error))
+
+
+def _shows_done(issued, server):
+    try:
+        return issued(server)
+    except MoveFailed:
+        # A move of its that failed: not the work this request asks for.
+        return False
 
 
 class Issuing:
@@ -49,35 +60,37 @@ class Issuing:
         """Send a request that changes the VM, once.
 
         ``issued(vm)`` says whether the VM shows the request was carried
-        out (by us or by someone else). A 409 on an idle VM is a real
-        refusal (wrong state) and fails the attempt. Waiting for a lost
-        answer honours the task's deadline.
+        out (by us or by someone else); it may raise MoveFailed when it
+        shows our request failed. A refusal of an idle VM that does not
+        show the work done fails the attempt. Waiting for a lost answer
+        honours the task's deadline.
+
+        :returns: True when Nova took our request, False when Nova shows
+            the work done by another request.
         """
         while True:
             try:
                 self.stale = True
-                return call(*args, **kwargs)
+                call(*args, **kwargs)
+                return True
             except reading.REQUEST_ERRORS as e:
-                if is_busy_refusal(e):
-                    self.report(_('busy, waiting: %s') % (
-                        e.details or type(e).__name__))
-                    if not waiting.busy(self.refresh()):
-                        raise MoveFailed(e.details or str(e))
-                    server = yield from self.wait_idle()
-                    if issued(server):
-                        # Another drain of this host did it meanwhile.
-                        return None
-                    continue
+                if is_refusal(e):
+                    server = self.refresh()
+                    was_busy = waiting.busy(server)
+                    if was_busy:
+                        self.report(_('busy, waiting: %s') % (
+                            e.details or type(e).__name__))
+                        server = yield from self.wait_idle()
+                    if _shows_done(issued, server):
+                        self.report(_('already done by another request'))
+                        return False
+                    if was_busy:
+                        continue
+                    raise MoveFailed(e.details or str(e))
                 if not reading.is_transient(e):
                     raise
                 self.report(_('no answer (%s): looking at the VM before '
                               'sending it again') % type(e).__name__)
                 if issued(self.refresh()):
-                    return None
+                    return True
                 yield from self.pause()
-
-    def reset_state(self, why):
-        self.report(_('resetting state to active (%s)') % why)
-        self.compute.reset_server_state(self.server, 'active')
-        self.messages.append(_('state reset to active: %s') % why)
-        self.refresh()

@@ -26,12 +26,17 @@ from migrationhelper import defaults
 from migrationhelper.i18n import _
 from migrationhelper import outcomes
 from migrationhelper.tasks import base
+from migrationhelper.tasks import left_source
 from migrationhelper.tasks import migrate
+
+
+# What Nova live-migrates (compute/api.py: ACTIVE, PAUSED).
+STATUSES = frozenset(('ACTIVE', 'PAUSED'))
 
 
 def steps(task):
     return (yield from migrate.with_retries(task, _('live-migrating'),
-                                            _send))
+                                            _send, STATUSES))
 
 
 def _send(task):
@@ -48,22 +53,35 @@ def on_timeout(task):
     if task.options.on_timeout == defaults.LEAVE:
         return base.Result(outcomes.IN_PROGRESS, _(
             '%s; left running (--on-timeout leave)') % task.waited())
+    migration = task.running_migration()
+    if migration is not None and not task.owns(migration):
+        # Another drain's or an operator's: theirs to abort or force.
+        return base.Result(outcomes.IN_PROGRESS, _(
+            '%(waited)s; migration %(id)s was not started by this run, left '
+            'running') % {'waited': task.waited(), 'id': migration.id})
     # The abort or force gets a deadline of its own.
     task.deadline = task.clock() + task.options.timeout
     if task.options.on_timeout == defaults.FORCE_COMPLETE:
         return (yield from _force_complete(task))
-    return (yield from _abort(task))
+    return (yield from _abort(task, migration))
 
 
-def _abort(task):
+def _abort(task, migration):
     task.report(_('%s: aborting the live migration') % task.waited())
-    migration = task.running_migration()
     if migration is not None:
-        task.compute.abort_server_migration(migration, task.server)
+        try:
+            task.compute.abort_server_migration(migration, task.server)
+        except (sdk_exceptions.ConflictException,
+                sdk_exceptions.BadRequestException) as e:
+            # Past the point of no return (post-migrating) or over: it
+            # ends as Nova ends it, and the row says how.
+            task.report(_('the abort was refused, it is finishing: %s')
+                        % (e.details or type(e).__name__))
     server = yield from task.wait_idle()
     if server.compute_host != task.source:
-        return base.Result(outcomes.MOVED, _(
-            '%s, but it finished before the abort') % task.waited())
+        task.messages.append(_('%s; it finished before the abort')
+                             % task.waited())
+        return (yield from left_source.finish(task, task.known or set()))
     return base.Result(outcomes.FAILED, _(
         '%(waited)s; aborted, the VM is still %(status)s on %(host)s') % {
         'waited': task.waited(), 'status': server.status,

@@ -10,35 +10,41 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Live and cold migration share their shape: send, wait, verify, retry.
+"""Live and cold migration share their shape: check, send, wait, judge.
 
 The howto's "reset the state and retry": a failed attempt is retried up to
-``--retries`` times, after resetting the VM to active if the failure left
-it in ERROR. The move kind only says which request to send.
+``--retries`` times. Every attempt starts from its preconditions, read
+from Nova (``preconditions.check``): a VM that left the source meanwhile
+is finished and verified, never sent a second move; an ERROR VM is reset
+only when Nova's records show that the failed move put it there, and in
+the power state it had. The move kind only says which request to send.
 """
 
-from openstack import exceptions as sdk_exceptions
-
+from migrationhelper import cloud
 from migrationhelper.i18n import _
 from migrationhelper import outcomes
 from migrationhelper.tasks import base
-from migrationhelper.tasks import confirm_resize
+from migrationhelper.tasks import left_source
+from migrationhelper.tasks import preconditions
+from migrationhelper.tasks import reset_state
 from migrationhelper.tasks import waiting
 
 
-def with_retries(task, how, send):
-    """Migrate until verified or out of attempts.
+def with_retries(task, how, send, statuses):
+    """Migrate until judged or out of attempts.
 
     :param how: what the progress line calls it ("live-migrating").
     :param send: send(task) sends the request to Nova.
+    :param statuses: the statuses the move may be sent in.
     """
-    # Confirmed or reset, the VM now shows the status it must keep.
-    task.expected = task.server.status
+    # The status the VM must end in: the one it had before anything
+    # failed (set already when a reset or a confirmation came first).
+    if task.expected is None:
+        task.expected = task.server.status
     attempts = task.options.retries + 1
     for attempt in range(1, attempts + 1):
         try:
-            ended = yield from _once(task, how, send)
-            return ended or base.Result(outcomes.MOVED)
+            return (yield from _once(task, how, send, statuses))
         except base.MoveFailed as e:
             failure = str(e)
         if attempt == attempts:
@@ -52,38 +58,60 @@ def with_retries(task, how, send):
             # (NUMA, PCI, a filter): let the scheduler choose.
             task.target = None
             task.target_from_plan = False
-        server = yield from task.wait_idle()
-        if server.status == 'ERROR':
-            task.reset_state(_('the failed attempt left it in ERROR'))
+        refused = yield from _recover(task)
+        if refused is not None:
+            return refused
     return base.Result(outcomes.FAILED, task.explain(failure))
 
 
-def _once(task, how, send):
-    """One attempt; None once verified, a Result with --no-wait."""
+def _recover(task):
+    """After a failed attempt: the VM back in a state to move, or a Result.
+
+    :raises LeftSource: the failure happened after the VM left.
+    """
+    server = yield from task.wait_idle()
+    if server.compute_host != task.source:
+        raise preconditions.LeftSource()
+    if server.status != 'ERROR':
+        return None
+    why = task.read(lambda: cloud.failed_move(task.compute, server))
+    if why is None:
+        return base.Result(outcomes.FAILED, task.explain(_(
+            'ERROR, and Nova does not record that the move put it there: '
+            'not reset; fault: %s') % (
+            (server.fault or {}).get('message') or _('none recorded'))))
+    yield from reset_state.steps(task, why)
+    return None
+
+
+def _once(task, how, send, statuses):
+    """One attempt; its Result once judged (--no-wait: once sent)."""
+    yield from preconditions.check(task, statuses)
     known = task.migration_ids()
 
     def moving(server):
-        return (waiting.busy(server) or
-                server.compute_host != task.source or
-                task.new_migration(known) is not None)
+        if waiting.busy(server) or server.compute_host != task.source:
+            return True
+        migration = task.new_migration(known)
+        if migration is not None and \
+                migration.status in cloud.FAILED_MIGRATION_STATUSES:
+            raise base.MoveFailed(left_source.failed_on_source(
+                migration, server, task.source))
+        return migration is not None
 
     task.report(_('%(how)s to %(where)s') % {
         'how': how, 'where': task.target or _('a host the scheduler picks')})
-    try:
-        yield from task.issue(moving, send, task)
-    except sdk_exceptions.BadRequestException as e:
-        # Refused up front (no valid host, a failed pre-check).
-        raise base.MoveFailed(e.details or str(e))
+    task.own_move = yield from task.issue(moving, send, task)
     if not task.options.wait:
         return task.not_waiting()
     server = yield from task.wait_idle(look_first=False)
-    if server.compute_host != task.source:
-        task.leave_lane()
-    if server.status == 'VERIFY_RESIZE' and \
-            server.compute_host != task.source:
-        yield from confirm_resize.steps(task)
-    migration = yield from task.migration_end(known)
-    # The copy the wait ended on was read after the request, and Nova was
-    # done with the VM: no need to read it once more.
-    task.verify(task.server, task.expected, migration)
-    return None
+    if server.compute_host == task.source:
+        # Failed, or Nova showed it idle on the source a moment before
+        # the move ended: the migration record tells which.
+        migration = yield from task.migration_end(known)
+        server = task.refresh()
+        if server.compute_host == task.source:
+            raise base.MoveFailed(left_source.failed_on_source(
+                migration, server, task.source))
+    task.leave_lane()
+    return (yield from left_source.finish(task, known))

@@ -70,6 +70,7 @@ class Reading:
         self.server = alive(self.read(
             lambda: self.compute.get_server(self.server.id)))
         self.stale = False
+        self.fresh = True
         return self.server
 
     def migrations(self):
@@ -79,18 +80,23 @@ class Reading:
     def migration_ids(self):
         """The VM's migrations before a move: the plan's, the first time."""
         known, self.planned_migrations = self.planned_migrations, None
-        if known is not None:
-            return set(known)
-        return {m.id for m in self.migrations()}
+        if known is None:
+            known = {m.id for m in self.migrations()}
+        self.known = set(known)
+        return self.known
 
     def new_migration(self, known):
-        """The newest of the VM's migrations not in ``known``.
+        """The newest migration of the VM from its source not in ``known``.
 
-        A record made since the plan by another move of the VM is older
-        than this move's own: that move had ended (the VM was seen idle on
-        its source) before this one was sent.
+        Only a move from the source can be the one this task waits for: an
+        older move of the VM between two other hosts (before it came here)
+        is in no listing of the source, so ``known`` alone cannot rule it
+        out. A record made since the plan by another move of the VM from
+        the source is older than this move's own: that move had ended (the
+        VM was seen idle on its source) before this one was sent.
         """
-        new = [m for m in self.migrations() if m.id not in known]
+        new = [m for m in self.migrations() if m.id not in known and
+               m.source_compute == self.source]
         return max(new, key=lambda m: m.created_at or '') if new else None
 
     def running_migration(self):
@@ -109,4 +115,5 @@ class Reading:
             return self.refresh() if self.stale else self.server
         self.server = alive(seen)
         self.stale = False
+        self.fresh = True
         return seen

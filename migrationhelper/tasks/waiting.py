@@ -52,6 +52,7 @@ class Waiting:
         """Yield until the next poll, after checking the deadline."""
         self.check_deadline()
         self.schedule_poll()
+        self.fresh = False
         yield
 
     def wait_until(self, done, look_first=True):

@@ -24,6 +24,8 @@ import collections
 import copy
 import datetime
 
+from openstack import exceptions as sdk_exceptions
+
 EPOCH = datetime.datetime(2026, 1, 1)
 
 
@@ -69,6 +71,20 @@ class FakeNova:
         self._touch(server)
         self.servers_by_id[server.id] = server
         return copy.copy(server)
+
+    def add_migration(self, server_id, source, dest, status):
+        """A migration record Nova kept from an earlier move."""
+        record = Record(
+            id=len(self.records) + 1, server_id=server_id, status=status,
+            created_at=str(self.clock()).zfill(12), end=0.0,
+            source_compute=source, dest_compute=dest,
+            migration_type='live-migration')
+        self.records.append(record)
+        return record
+
+    def start_move(self, server_id, kind='live', host=None):
+        """Another actor (an operator, a second drain) moves the VM."""
+        self._start(self.servers_by_id[server_id], kind, host)
 
     def _touch(self, server, at=None):
         when = EPOCH + datetime.timedelta(
@@ -163,3 +179,46 @@ class FakeNova:
             if record.server_id == server.id and record.status == 'finished':
                 record.status = 'confirmed'
         self._touch(server)
+
+    def reset_server_state(self, server, state):
+        self.calls['reset_server_state'] += 1
+        server = self.servers_by_id[server.id]
+        server.status = 'ACTIVE' if state == 'active' else 'ERROR'
+        server.task_state = None
+        self._touch(server)
+
+    def stop_server(self, server):
+        self.calls['stop_server'] += 1
+        server = self.servers_by_id[server.id]
+        server.status, server.power_state = 'SHUTOFF', 4
+        self._touch(server)
+
+    def server_actions(self, server_id):
+        # No instance action shows a conductor that gave up.
+        return []
+
+    def abort_server_migration(self, migration, server):
+        self.calls['abort_server_migration'] += 1
+        record = next(r for r in self.records if r.id == migration.id)
+        record.status = 'cancelled'
+        server = self.servers_by_id[record.server_id]
+        server.status, server.task_state = 'ACTIVE', None
+        self._touch(server)
+
+
+def busy_refusal(nova, server_id):
+    """A live migration request that loses the race to another actor.
+
+    The other actor's move starts just before ours reaches Nova, which
+    refuses ours with a 409.
+    """
+    def refused(server, host=None, block_migration=None):
+        nova.calls['live_migrate_server'] += 1
+        if nova.calls['live_migrate_server'] == 1:
+            nova.start_move(server_id)
+            raise sdk_exceptions.ConflictException(
+                'Cannot live-migrate instance while it is in task_state '
+                'migrating')
+        return FakeNova.live_migrate_server(nova, server, host,
+                                            block_migration)
+    return refused
