@@ -26,6 +26,7 @@ import io
 import json
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -698,3 +699,55 @@ class NovaCloudTestCase(test.TestCase,
                         'OS-EXT-STS:task_state'):
                 self.assertEqual(server[key], now[key],
                                  '%s of %s' % (key, server['name']))
+
+
+# The clouds.yaml entry of a cloud served over HTTP to `openstack`
+# processes, and how long one such command may take.
+PROCESS_CLOUD = 'process'
+COMMAND_TIMEOUT = 300
+
+
+class ProcessTestCase(NovaCloudTestCase):
+    """The repository's own `openstack`, over HTTP, as a process.
+
+    A test serves the cloud first (``self.clouds_yaml =
+    serve_over_http(self, self.directory, PROCESS_CLOUD, ...)``).
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.directory = self.useFixture(fixtures.TempDir()).path
+
+    def start_openstack(self, *argv, env=None):
+        """Start ``openstack *argv``; finish() waits for it."""
+        bin_dir = os.path.dirname(sys.executable)
+        process = subprocess.Popen(
+            [os.path.join(bin_dir, 'openstack')] + list(argv),
+            env=dict({'PATH': bin_dir + os.pathsep + os.environ['PATH'],
+                      'HOME': self.directory, 'LANG': 'C.UTF-8',
+                      'OS_CLIENT_CONFIG_FILE': self.clouds_yaml,
+                      'OS_CLOUD': PROCESS_CLOUD}, **(env or {})),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        process.argv = list(argv)
+        self.addCleanup(process.kill)
+        return process
+
+    def finish(self, process):
+        stdout, stderr = process.communicate(timeout=COMMAND_TIMEOUT)
+        return Result(process.argv, process.returncode, stdout, stderr)
+
+    def run_openstack(self, *argv, env=None):
+        return self.finish(self.start_openstack(*argv, env=env))
+
+    def rows(self, result):
+        return {row['Name']: row for row in json.loads(result.stdout)}
+
+    def migrations_per_server(self):
+        per_server = {}
+        for m in self.admin_api.api_get('/os-migrations').body['migrations']:
+            per_server.setdefault(m['instance_uuid'], []).append(m['id'])
+        return per_server
+
+    def wait_idle(self, server):
+        return self._wait_for_server_parameter(
+            server, {'OS-EXT-STS:task_state': None}, max_retries=300)

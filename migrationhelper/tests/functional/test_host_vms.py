@@ -86,7 +86,8 @@ class TestHostVMs(base.NovaCloudTestCase):
         self.assertEqual('Shutdown', by_name['shutoff-b']['Power State'])
         self.assertEqual('m1.tiny', by_name['active-a']['Flavor'])
         self.assertIn('stays paused', by_name['paused']['Reason'])
-        self.assertIn('ended error', by_name['failed-move']['Reason'])
+        self.assertIn('migrate failed in compute_resize_instance',
+                      by_name['failed-move']['Reason'])
         suspended = by_name['suspended-b']['Reason']
         self.assertIn('resumed', suspended)
         self.assertIn('project %s, user alice' % base.PROJECT_B, suspended)
@@ -105,8 +106,12 @@ class TestHostVMs(base.NovaCloudTestCase):
             server['id'], {'os-resetState': {'state': 'error'}})
         nova = self._wait_for_state_change(server, 'ERROR')
         row = self.host_vms(HOST)['failed-then-reset']
-        # Its last migration still ended in error: reset and move.
-        self.assertEqual('reset-state+live-migrate', row['Action'])
+        # Its last migration ended in error, but the ERROR came later from
+        # an operator: only its fault explains it, and it is not reset.
+        self.assertEqual('skip', row['Action'])
+        # The fault of the failed move (Nova names the exception class).
+        self.assertIn('error: Exception', row['Reason'])
+        self.assertNotIn('migrat', row['Reason'])
         self.assertEqual('ERROR', nova['status'])
 
     def test_move_in_progress_is_waited_for(self):

@@ -18,16 +18,11 @@ the APIs taking only what it validates) and requests that never answer
 """
 
 import io
-import json
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 
 import eventlet
-import fixtures
 import testtools
 import webob.exc
 
@@ -35,8 +30,7 @@ from migrationhelper.tests.functional import base
 from migrationhelper.tests.functional import real_keystone
 
 HOST, OTHER, THIRD = base.HOSTS
-CLOUD = 'long-run'
-COMMAND_TIMEOUT = 300
+CLOUD = base.PROCESS_CLOUD
 # The operator's api_timeout in clouds.yaml, and how long a held request
 # stays unanswered: well past it.
 API_TIMEOUT = 5
@@ -44,42 +38,9 @@ HELD_SECONDS = 3 * API_TIMEOUT
 SERVER_PATH = re.compile(r'/servers/[0-9a-f-]{36}$')
 
 
-class ProcessTestCase(base.NovaCloudTestCase):
-    """The repository's own `openstack`, over HTTP, as a process."""
-
-    def setUp(self):
-        super().setUp()
-        self.directory = self.useFixture(fixtures.TempDir()).path
-
-    def run_openstack(self, *argv, env=None):
-        bin_dir = os.path.dirname(sys.executable)
-        done = subprocess.run(
-            [os.path.join(bin_dir, 'openstack')] + list(argv),
-            env=dict({'PATH': bin_dir + os.pathsep + os.environ['PATH'],
-                      'HOME': self.directory, 'LANG': 'C.UTF-8',
-                      'OS_CLIENT_CONFIG_FILE': self.clouds_yaml,
-                      'OS_CLOUD': CLOUD}, **(env or {})),
-            capture_output=True, text=True, timeout=COMMAND_TIMEOUT)
-        return base.Result(list(argv), done.returncode, done.stdout,
-                           done.stderr)
-
-    def rows(self, result):
-        return {row['Name']: row for row in json.loads(result.stdout)}
-
-    def migrations_per_server(self):
-        per_server = {}
-        for m in self.admin_api.api_get('/os-migrations').body['migrations']:
-            per_server.setdefault(m['instance_uuid'], []).append(m['id'])
-        return per_server
-
-    def wait_idle(self, server):
-        return self._wait_for_server_parameter(
-            server, {'OS-EXT-STS:task_state': None}, max_retries=300)
-
-
 @testtools.skipUnless(real_keystone.available(),
                       'no keystone virtualenv (%s)' % real_keystone.VENV)
-class TestExpiringCredentials(ProcessTestCase):
+class TestExpiringCredentials(base.ProcessTestCase):
 
     def setUp(self):
         super().setUp()
@@ -179,7 +140,7 @@ def _first(match):
     return should_hold
 
 
-class TestUnansweredRequests(ProcessTestCase):
+class TestUnansweredRequests(base.ProcessTestCase):
 
     def serve(self, should_hold, before=True):
         """Serve the cloud, holding the requests ``should_hold`` picks.

@@ -13,7 +13,11 @@
 """`openstack server smart-migrate` against a real Nova."""
 
 import threading
+from unittest import mock
 
+from nova.conductor import manager as conductor_manager
+
+from migrationhelper.tasks import recheck
 from migrationhelper.tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS
@@ -125,24 +129,58 @@ class TestSmartMigrateStates(SmartMigrateTestCase):
             rows = self.smart_migrate(server['id'])
         self.assertEqual('wait', rows['moving']['Action'])
         self.assertEqual('moved', rows['moving']['Result'])
-        self.assertIn('already under way', rows['moving']['Message'])
+        self.assertIn('moved by another request', rows['moving']['Message'])
         nova = self.assertMovedOff(server, HOST, 'ACTIVE')
         # The move under way took it; none of ours was added.
         self.assertEqual(THIRD, nova['OS-EXT-SRV-ATTR:host'])
         self.assertEqual(['completed'], self.migration_statuses(server))
 
+    def conductor_gives_up_leaving_task_migrating(self, server):
+        """A live migration whose conductor failed without cleaning up.
+
+        What a conductor that died mid-move leaves behind, with the one
+        sign of it Nova keeps: the instance action's conductor event
+        finished in error.
+        """
+        with mock.patch.object(conductor_manager.ComputeTaskManager,
+                               '_live_migrate', side_effect=Exception(
+                                   'injected: conductor failure')):
+            self.admin_api.post_server_action(server['id'], {
+                'os-migrateLive': {'host': None, 'block_migration': 'auto'}})
+            self._wait_for_instance_action_event(
+                server, 'live-migration', 'conductor_live_migrate_instance',
+                'Error')
+        self.assertEqual('migrating', self.nova_server(server['id'])[
+            'OS-EXT-STS:task_state'])
+
     def test_stuck_in_migrating_is_reset_then_moved(self):
         server = self.create_active('stuck', HOST)
+        self.conductor_gives_up_leaving_task_migrating(server)
+
+        # Minutes in a real run; the conductor's word is what decides.
+        with mock.patch.object(recheck, 'STUCK_GRACE', 2.0):
+            rows = self.smart_migrate('stuck')
+
+        self.assertEqual('moved', rows['stuck']['Result'])
+        self.assertIn('stuck in task migrating: the conductor gave up',
+                      rows['stuck']['Message'])
+        self.assertMovedOff(server, HOST, 'ACTIVE')
+
+    def test_stuck_without_the_conductors_word_is_never_reset(self):
+        server = self.create_active('stuck', HOST)
         instance = self.nova_instance(server['id'])
-        # A conductor that died mid-move leaves exactly this behind.
+        # No instance action says why: Nova may still run the move.
         instance.task_state = 'migrating'
         instance.save()
 
-        rows = self.smart_migrate('stuck')
+        with mock.patch.object(recheck, 'STUCK_GRACE', 2.0):
+            rows = self.smart_migrate('stuck', '--timeout', '8', expect=3)
 
-        self.assertEqual('moved', rows['stuck']['Result'])
-        self.assertIn('stuck in task migrating', rows['stuck']['Message'])
-        self.assertMovedOff(server, HOST, 'ACTIVE')
+        self.assertEqual('in-progress', rows['stuck']['Result'])
+        nova = self.nova_server(server['id'])
+        self.assertEqual('migrating', nova['OS-EXT-STS:task_state'])
+        self.assertEqual(HOST, nova['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual([], self.migration_statuses(server))
 
 
 class TestSmartMigrateOptions(SmartMigrateTestCase):
