@@ -51,6 +51,7 @@ import time
 
 from migrationhelper import credentials
 from migrationhelper import defaults
+from migrationhelper import guard
 from migrationhelper.i18n import _
 from migrationhelper import outcomes
 from migrationhelper import tasks
@@ -103,11 +104,16 @@ class Engine:
         :param progress: a progress.Progress, or None: told each task's
             events, and the counts before each wait.
         """
-        self.compute = compute
         self.options = options
         self.progress = progress
         self.clock = clock
         self.sleep = sleep or idle
+        # The commands hand a guarded proxy; anything else is guarded here,
+        # on the engine's clock.
+        if not isinstance(compute, guard.GuardedProxy):
+            compute = guard.GuardedProxy(compute, guard.Guard(
+                clock, self.sleep))
+        self.compute = compute
         self.context = base.Context(
             compute, options, progress or (lambda task, text: None), clock,
             self.sleep)
@@ -201,7 +207,7 @@ class Engine:
             changed = {s.id: s for s in self.compute.servers(
                 details=True, all_projects=True,
                 changes_since=since.strftime('%Y-%m-%dT%H:%M:%SZ'))}
-        except reading.REQUEST_ERRORS:
+        except guard.REQUEST_ERRORS:
             return [(t, None) for t in due]   # each reads (and retries)
         resume = due + [t for t in waiting
                         if t not in due and t.server.id in changed]
@@ -220,7 +226,7 @@ def after_the_moves(verify, rows, warn):
     """
     try:
         return verify(rows), None
-    except reading.REQUEST_ERRORS + credentials.ERRORS as e:
+    except guard.REQUEST_ERRORS + credentials.ERRORS as e:
         if credentials.refused(e):
             return rows, Stop(CREDENTIALS_REFUSED, e)
         warn(_('Nova did not answer the last check of the moves (%s): the '

@@ -28,6 +28,7 @@ from openstack import exceptions as sdk_exceptions
 
 from migrationhelper import credentials
 from migrationhelper import decision as table
+from migrationhelper import guard
 from migrationhelper import hints
 from migrationhelper.i18n import _
 from migrationhelper import outcomes
@@ -189,11 +190,25 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
             ended = Result(outcomes.SKIPPED,
                            _('deleted while it was being moved'))
             deleted = True
-        except sdk_exceptions.SDKException as e:
+        except (sdk_exceptions.SDKException,) + guard.REQUEST_ERRORS as e:
             if credentials.refused(e):
                 raise   # the whole run stops (engine.Engine.run)
-            ended = Result(outcomes.FAILED, self.explain(str(e)))
+            ended = self._unanswered(e)
         self._finish(ended, deleted)
+
+    def _unanswered(self, error):
+        """A request that failed past what the guard and issue() absorb.
+
+        Once Nova took our move, what it does goes on: the row says so.
+        """
+        if not guard.is_transient(error):
+            return Result(outcomes.FAILED, self.explain(str(error)))
+        if self.own_move:
+            return Result(outcomes.IN_PROGRESS, _(
+                'Nova did not answer (%s); the move it took goes on')
+                % type(error).__name__)
+        return Result(outcomes.FAILED, _(
+            'Nova did not answer (%s); not moved') % type(error).__name__)
 
     def _finish(self, ended, deleted=False):
         messages = self.messages + ([ended.message] if ended.message

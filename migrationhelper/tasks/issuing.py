@@ -22,8 +22,8 @@ so the VM is looked at before anything is sent twice. Never a second move.
 
 from openstack import exceptions as sdk_exceptions
 
+from migrationhelper import guard
 from migrationhelper.i18n import _
-from migrationhelper.tasks import reading
 from migrationhelper.tasks import waiting
 
 
@@ -73,7 +73,7 @@ class Issuing:
                 self.stale = True
                 call(*args, **kwargs)
                 return True
-            except reading.REQUEST_ERRORS as e:
+            except guard.REQUEST_ERRORS as e:
                 if is_refusal(e):
                     server = self.refresh()
                     was_busy = waiting.busy(server)
@@ -87,7 +87,7 @@ class Issuing:
                     if was_busy:
                         continue
                     raise MoveFailed(e.details or str(e))
-                if not reading.is_transient(e):
+                if not guard.is_transient(e):
                     raise
                 self.report(_('no answer (%s): looking at the VM before '
                               'sending it again') % type(e).__name__)

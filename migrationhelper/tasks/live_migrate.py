@@ -19,13 +19,13 @@ source), forced to complete (paused for the last copy) or left running,
 as ``--on-timeout`` says.
 """
 
-from openstack import exceptions as sdk_exceptions
-
 from migrationhelper import decision as table
 from migrationhelper import defaults
+from migrationhelper import guard
 from migrationhelper.i18n import _
 from migrationhelper import outcomes
 from migrationhelper.tasks import base
+from migrationhelper.tasks import issuing
 from migrationhelper.tasks import left_source
 from migrationhelper.tasks import migrate
 
@@ -71,12 +71,16 @@ def _abort(task, migration):
     if migration is not None:
         try:
             task.compute.abort_server_migration(migration, task.server)
-        except (sdk_exceptions.ConflictException,
-                sdk_exceptions.BadRequestException) as e:
-            # Past the point of no return (post-migrating) or over: it
-            # ends as Nova ends it, and the row says how.
-            task.report(_('the abort was refused, it is finishing: %s')
-                        % (e.details or type(e).__name__))
+        except guard.REQUEST_ERRORS as e:
+            # Refused past the point of no return (post-migrating), or no
+            # answer: never sent twice, the VM is followed to its end and
+            # the row says where Nova left it.
+            if not (issuing.is_refusal(e) or guard.is_transient(e)):
+                raise
+            task.report(_('the abort got %(answer)s: following the '
+                          'migration to its end') % {
+                'answer': e.details if issuing.is_refusal(e) and
+                getattr(e, 'details', None) else type(e).__name__})
     server = yield from task.wait_idle()
     if server.compute_host != task.source:
         task.messages.append(_('%s; it finished before the abort')
@@ -99,10 +103,12 @@ def _force_complete(task):
             task.compute.force_complete_server_migration(migration,
                                                          task.server)
             break
-        except (sdk_exceptions.ConflictException,
-                sdk_exceptions.BadRequestException):
+        except guard.REQUEST_ERRORS as e:
             # Not running yet (queued or preparing): Nova says 400 or 409
-            # until it is; try again at the next poll.
+            # until it is. No answer: look again; forcing twice is
+            # harmless. Either way, try again at the next poll.
+            if not (issuing.is_refusal(e) or guard.is_transient(e)):
+                raise
             yield from task.pause()
     server = yield from task.wait_idle()
     task.messages.append(_('%s; forced to complete') % task.waited())

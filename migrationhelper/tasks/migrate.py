@@ -74,7 +74,7 @@ def _recover(task):
         raise preconditions.LeftSource()
     if server.status != 'ERROR':
         return None
-    why = task.read(lambda: cloud.failed_move(task.compute, server))
+    why = cloud.failed_move(task.compute, server)
     if why is None:
         return base.Result(outcomes.FAILED, task.explain(_(
             'ERROR, and Nova does not record that the move put it there: '

@@ -10,33 +10,18 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Reading Nova through outages: every GET a task makes goes through here.
+"""Reading Nova: the VM, its migrations, and what a poll listing saw.
 
-A nova-api restart answers 502-504 or drops connections for a while; reads
-are safe to repeat, so they are, with backoff, for up to
-READ_RETRY_SECONDS. Nothing else retries a read.
+Every read goes through the compute proxy's guard (``guard.py``), which
+sends it again while the API is unavailable; nothing here retries.
 """
 
-from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as sdk_exceptions
 
 from migrationhelper.i18n import _
 
-# What a request to Nova may raise; is_transient() tells which of these
-# are a restarting nova-api (502-504 from its proxy, or no connection).
-REQUEST_ERRORS = (sdk_exceptions.HttpException,
-                  ks_exceptions.ConnectionError)
-TRANSIENT_STATUS_CODES = frozenset((502, 503, 504))
-READ_RETRY_SECONDS = 300
-
 # What a poll listing says of a VM that did not change since the last look.
 UNCHANGED = object()
-
-
-def is_transient(error):
-    if isinstance(error, ks_exceptions.ConnectionError):
-        return True
-    return getattr(error, 'status_code', None) in TRANSIENT_STATUS_CODES
 
 
 def alive(server):
@@ -50,32 +35,14 @@ def alive(server):
 class Reading:
     """The reads of a task (a mixin of base.Task)."""
 
-    def read(self, call):
-        """A GET, retried with backoff while the API is unavailable."""
-        delay = 0.5
-        give_up = self.clock() + READ_RETRY_SECONDS
-        while True:
-            try:
-                return call()
-            except REQUEST_ERRORS as e:
-                if not is_transient(e) or self.clock() >= give_up:
-                    raise
-                self.report(_('compute API unavailable (%(error)s), '
-                              'reading again in %(delay).1fs') % {
-                    'error': type(e).__name__, 'delay': delay})
-                self.context.sleep(delay)
-                delay = min(delay * 2, 10.0)
-
     def refresh(self):
-        self.server = alive(self.read(
-            lambda: self.compute.get_server(self.server.id)))
+        self.server = alive(self.compute.get_server(self.server.id))
         self.stale = False
         self.fresh = True
         return self.server
 
     def migrations(self):
-        return self.read(lambda: list(
-            self.compute.migrations(server_id=self.server.id)))
+        return list(self.compute.migrations(server_id=self.server.id))
 
     def migration_ids(self):
         """The VM's migrations before a move: the plan's, the first time."""
@@ -101,8 +68,7 @@ class Reading:
 
     def running_migration(self):
         """The live migration Nova is running for the VM, if any."""
-        migrations = self.read(lambda: list(
-            self.compute.server_migrations(self.server)))
+        migrations = list(self.compute.server_migrations(self.server))
         return migrations[0] if migrations else None
 
     def polled(self):

@@ -59,7 +59,7 @@ def steps(task):
 
 def decide_now(task, server):
     """The table's decision for the VM as it is now; the row shows it."""
-    facts = task.read(lambda: cloud.server_facts(task.compute, server))
+    facts = cloud.server_facts(task.compute, server)
     new = table.decide(facts,
                        cloud.host_facts(task.planned.source),
                        task.options.allow_evacuate)
@@ -91,8 +91,7 @@ def wait_for_task(task):
                 for m in task.migrations()):
             stuck_since = stuck_since or task.clock()
             if task.clock() - stuck_since >= STUCK_GRACE:
-                if task.read(lambda: cloud.conductor_gave_up(task.compute,
-                                                             server)):
+                if cloud.conductor_gave_up(task.compute, server):
                     yield from reset_state.steps(task, _(
                         'stuck in task migrating: the conductor gave up'))
                     break

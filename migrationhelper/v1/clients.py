@@ -20,10 +20,13 @@ we need up front.
 
 No request may hang a run: every request of the session times out after
 the operator's ``api_timeout`` (clouds.yaml), or after
-defaults.API_TIMEOUT when none is set.
+defaults.API_TIMEOUT when none is set; every read goes through the guard
+(``migrationhelper.guard``), which sends it again while the API does not
+answer, planning included.
 """
 
 from migrationhelper import defaults
+from migrationhelper.i18n import _
 
 
 def _connection(app):
@@ -33,12 +36,20 @@ def _connection(app):
     return connection
 
 
+def _guarded(app, proxy, service):
+    from migrationhelper import guard
+
+    def report(text):
+        app.stderr.write(_('WARNING: %s') % text + '\n')
+    return guard.GuardedProxy(proxy, guard.Guard(report=report), service)
+
+
 def compute(app):
-    return _connection(app).compute
+    return _guarded(app, _connection(app).compute, 'compute')
 
 
 def placement(app):
-    return _connection(app).placement
+    return _guarded(app, _connection(app).placement, 'placement')
 
 
 def session(app):
