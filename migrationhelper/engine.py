@@ -57,6 +57,7 @@ from migrationhelper import outcomes
 from migrationhelper import tasks
 from migrationhelper.tasks import base
 from migrationhelper.tasks import reading
+from migrationhelper.tasks import waiting
 
 LANE_LIMITS = {base.LIVE: defaults.LIVE_PER_SOURCE,
                base.COLD: defaults.COLD_PER_SOURCE}
@@ -134,14 +135,20 @@ class Engine:
         self._active = []
         try:
             while self._pending or self._active:
+                if self._all_sent():
+                    break
                 self._start_what_fits()
                 for task, seen in self._poll_together():
                     self._resume(task, seen)
                 if self._active:
                     if self.progress is not None:
                         self.progress.status(self.counts())
-                    wake = min(t.next_poll for t in self._active)
+                    # Tasks waiting for a lane are due only when granted.
+                    wake = min(min(t.next_poll for t in self._active),
+                               self.clock() + waiting.MAX_POLL_INTERVAL)
                     self.sleep(max(0.0, wake - self.clock()))
+            for task in self._active:
+                task.stop_waiting()
         except KeyboardInterrupt:
             self._stop(Stop(INTERRUPTED))
         except credentials.ERRORS as e:
@@ -149,6 +156,11 @@ class Engine:
                 raise
             self._stop(Stop(CREDENTIALS_REFUSED, e))
         return [t.outcome for t in self._tasks]
+
+    def _all_sent(self):
+        """--no-wait: every move is sent, within the lanes; the run ends."""
+        return not self.options.wait and not self._pending and all(
+            t.own_move for t in self._active)
 
     def _stop(self, stop):
         self.stopped = stop
@@ -168,20 +180,38 @@ class Engine:
         }
 
     def _start_what_fits(self):
+        """Give lanes back to tasks that stood by, then start new tasks.
+
+        A task standing by while someone else's task runs holds no lane
+        and is not counted in flight.
+        """
         in_lane = collections.Counter(t.lane for t in self._active
                                       if t.holds_lane)
-        for task in list(self._pending):
+        in_flight = sum(not (t.standing_by or t.wants_lane)
+                        for t in self._active)
+
+        def fits(task):
             if self.options.max_parallel is not None and \
-                    len(self._active) >= self.options.max_parallel:
-                return
-            if in_lane[task.lane] >= LANE_LIMITS[task.lane[0]]:
+                    in_flight >= self.options.max_parallel:
+                return False
+            return in_lane[task.lane] < LANE_LIMITS[task.lane[0]]
+        for task in [t for t in self._active if t.wants_lane]:
+            if fits(task):
+                task.grant_lane(self.clock())
+                in_lane[task.lane] += 1
+                in_flight += 1
+        for task in list(self._pending):
+            if not fits(task):
                 continue
             self._pending.remove(task)
             self._active.append(task)
             if not task.start():
                 self._active.remove(task)
-            elif task.holds_lane:
+                continue
+            if task.holds_lane:
                 in_lane[task.lane] += 1
+            if not task.standing_by:
+                in_flight += 1
 
     def _resume(self, task, seen):
         if not task.resume(seen):
@@ -198,9 +228,9 @@ class Engine:
         """
         now = self.clock()
         due = [t for t in self._active if t.due(now)]
-        waiting = [t for t in self._active if t.waiting]
-        since = oldest_update(t.server for t in waiting)
-        if len(waiting) < 2 or since is None or not any(
+        waiters = [t for t in self._active if t.waiting]
+        since = oldest_update(t.server for t in waiters)
+        if len(waiters) < 2 or since is None or not any(
                 t.waiting for t in due):
             return [(t, None) for t in due]
         try:
@@ -209,7 +239,7 @@ class Engine:
                 changes_since=since.strftime('%Y-%m-%dT%H:%M:%SZ'))}
         except guard.REQUEST_ERRORS:
             return [(t, None) for t in due]   # each reads (and retries)
-        resume = due + [t for t in waiting
+        resume = due + [t for t in waiters
                         if t not in due and t.server.id in changed]
         return [(t, changed.get(t.server.id, reading.UNCHANGED)
                  if t.waiting else None) for t in resume]

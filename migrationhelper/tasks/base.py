@@ -41,6 +41,12 @@ COLD = 'cold'
 
 SUCCESSFUL_MIGRATION_STATUSES = frozenset(('completed', 'confirmed', 'done'))
 
+
+def lane_kind(action):
+    """Which of the engine's limits a move of ``action`` counts against."""
+    return LIVE if action in table.LIVE_MOVES else COLD
+
+
 MoveFailed = issuing.MoveFailed
 TimedOut = waiting.TimedOut
 
@@ -78,10 +84,13 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         # What is being done; a re-check before acting may change it.
         self.action = planned.decision.action
         # (kind, source host): the engine's limit that applies, as planned.
-        self.lane = (LIVE if self.action in table.LIVE_MOVES else COLD,
-                     self.source)
-        # Whether it still uses the source (see leave_lane).
+        self.lane = (lane_kind(self.action), self.source)
+        # Whether it still uses the source (see leave_lane); whether it
+        # stands by while someone else's task runs (holding no lane, not
+        # counted in flight), and whether it then wants its lane back.
         self.holds_lane = True
+        self.standing_by = False
+        self.wants_lane = False
         # The placement model's host, unless the operator named one; the
         # scheduler validates either.
         target = context.options.target_host
@@ -92,6 +101,9 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         self.outcome = None
         self.started = None
         self.deadline = None
+        # When a live migration we sent began waiting in nova-compute's
+        # queue; None once Nova runs it (its deadline runs from then).
+        self.queued_since = None
         self.next_poll = 0.0
         self.messages = []
         # The status the VM must show when it has moved.
@@ -137,6 +149,18 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         except StopIteration:
             return False
         return True
+
+    def grant_lane(self, now):
+        """The engine gives the task a lane again: it is due at once."""
+        self.holds_lane = True
+        self.wants_lane = False
+        self.standing_by = False
+        self.next_poll = now
+
+    def stop_waiting(self):
+        """--no-wait: its move is sent; what Nova does with it goes on."""
+        self._finish(Result(outcomes.IN_PROGRESS,
+                            _('issued; not waiting (--no-wait)')))
 
     def interrupt(self, credentials_refused=False):
         """The run stopped: the row of a task that had not ended.
@@ -239,8 +263,3 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
 
     def waited(self):
         return _('no end after %ds') % self.options.timeout
-
-    def not_waiting(self):
-        """--no-wait: the request is sent, the rest goes on in Nova."""
-        return Result(outcomes.IN_PROGRESS,
-                      _('issued; not waiting (--no-wait)'))

@@ -36,8 +36,6 @@ def steps(task):
     task.own_move = yield from task.issue(
         lambda s: waiting.busy(s) or s.compute_host != task.source,
         task.compute.evacuate_server, task.server, host=task.target)
-    if not task.options.wait:
-        return task.not_waiting()
     server = yield from task.wait_idle(look_first=False)
     if server.compute_host == task.source:
         # Nova may show it idle on the dead host for a moment before the

@@ -80,11 +80,12 @@ class Issuing:
                     if was_busy:
                         self.report(_('busy, waiting: %s') % (
                             e.details or type(e).__name__))
-                        server = yield from self.wait_idle()
+                        server = yield from self.stand_by_until_idle()
                     if _shows_done(issued, server):
                         self.report(_('already done by another request'))
                         return False
                     if was_busy:
+                        yield from self.take_lane(self.lane[0])
                         continue
                     raise MoveFailed(e.details or str(e))
                 if not guard.is_transient(e):

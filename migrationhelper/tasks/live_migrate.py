@@ -36,7 +36,7 @@ STATUSES = frozenset(('ACTIVE', 'PAUSED'))
 
 def steps(task):
     return (yield from migrate.with_retries(task, _('live-migrating'),
-                                            _send, STATUSES))
+                                            _send, STATUSES, queued=True))
 
 
 def _send(task):

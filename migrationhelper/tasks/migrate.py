@@ -30,12 +30,14 @@ from migrationhelper.tasks import reset_state
 from migrationhelper.tasks import waiting
 
 
-def with_retries(task, how, send, statuses):
+def with_retries(task, how, send, statuses, queued=False):
     """Migrate until judged or out of attempts.
 
     :param how: what the progress line calls it ("live-migrating").
     :param send: send(task) sends the request to Nova.
     :param statuses: the statuses the move may be sent in.
+    :param queued: the move may wait in nova-compute's queue first (live
+        migrations); its deadline then runs from when Nova starts it.
     """
     # The status the VM must end in: the one it had before anything
     # failed (set already when a reset or a confirmation came first).
@@ -44,7 +46,7 @@ def with_retries(task, how, send, statuses):
     attempts = task.options.retries + 1
     for attempt in range(1, attempts + 1):
         try:
-            return (yield from _once(task, how, send, statuses))
+            return (yield from _once(task, how, send, statuses, queued))
         except base.MoveFailed as e:
             failure = str(e)
         if attempt == attempts:
@@ -84,8 +86,8 @@ def _recover(task):
     return None
 
 
-def _once(task, how, send, statuses):
-    """One attempt; its Result once judged (--no-wait: once sent)."""
+def _once(task, how, send, statuses, queued):
+    """One attempt; its Result once judged."""
     yield from preconditions.check(task, statuses)
     known = task.migration_ids()
 
@@ -102,9 +104,13 @@ def _once(task, how, send, statuses):
     task.report(_('%(how)s to %(where)s') % {
         'how': how, 'where': task.target or _('a host the scheduler picks')})
     task.own_move = yield from task.issue(moving, send, task)
-    if not task.options.wait:
-        return task.not_waiting()
+    if queued and task.own_move:
+        task.queued_since = task.clock()
     server = yield from task.wait_idle(look_first=False)
+    # The move is over: what is left (confirming, judging) gets a deadline
+    # of its own.
+    task.queued_since = None
+    task.deadline = task.clock() + task.options.timeout
     if server.compute_host == task.source:
         # Failed, or Nova showed it idle on the source a moment before
         # the move ended: the migration record tells which.

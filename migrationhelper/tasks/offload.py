@@ -20,11 +20,9 @@ from migrationhelper.tasks import waiting
 
 def steps(task):
     task.report(_('offloading the shelved VM'))
-    yield from task.issue(
+    task.own_move = yield from task.issue(
         lambda s: waiting.busy(s) or s.status != 'SHELVED',
         task.compute.shelve_offload_server, task.server)
-    if not task.options.wait:
-        return task.not_waiting()
     # Nova shows SHELVED_OFFLOADED a moment before it drops the host.
     server = yield from task.wait_until(
         lambda s: not waiting.busy(s) and not (

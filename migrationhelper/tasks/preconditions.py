@@ -50,7 +50,10 @@ def _check_idle(task, server):
         return server
     task.report(_('waiting for %s to finish first') % (
         server.task_state or server.status))
-    return (yield from task.wait_idle(look_first=False))
+    server = yield from task.stand_by_until_idle(look_first=False)
+    if server.compute_host == task.source:
+        yield from task.take_lane(task.lane[0])
+    return server
 
 
 def _check_on_source(task, server):

@@ -80,6 +80,9 @@ def wait_for_task(task):
     """
     task.report(_('waiting for %s to finish') % (
         task.server.task_state or task.server.status))
+    # Someone else's task holds no lane of ours.
+    task.holds_lane = False
+    task.standing_by = True
     stuck_since = None
     said_stuck = False
     while True:
@@ -104,6 +107,7 @@ def wait_for_task(task):
         else:
             stuck_since = None
         yield from task.pause()
+    task.standing_by = False
     if task.server.compute_host != task.source:
         raise preconditions.LeftSource()
     action = decide_now(task, task.server)
@@ -111,4 +115,6 @@ def wait_for_task(task):
         # Cannot happen with the task clear; never loop on it.
         return base.Result(outcomes.FAILED,
                            _('still busy after its task ended'))
+    if not isinstance(action, base.Result):
+        yield from task.take_lane(base.lane_kind(action))
     return action

@@ -20,9 +20,15 @@ as a move goes on, so that a long migration costs few requests.
 
 from migrationhelper import cloud
 from migrationhelper import decision as table
+from migrationhelper.i18n import _
 
 MIN_POLL_INTERVAL = 0.25
 MAX_POLL_INTERVAL = 5.0
+
+# Live migration statuses in which Nova is copying the VM (or finishing
+# the copy); before them it waits in nova-compute's queue (accepted,
+# queued, preparing).
+LIVE_MIGRATION_RUNNING = frozenset(('running', 'post-migrating'))
 
 
 class TimedOut(Exception):
@@ -45,7 +51,24 @@ class Waiting:
         self.next_poll = now + poll_interval(now - self.started)
 
     def check_deadline(self):
-        if self.clock() >= self.deadline:
+        """Raise TimedOut once the move has had --timeout seconds.
+
+        A live migration's seconds count from when Nova starts copying it:
+        one waiting behind another in nova-compute's queue gets --timeout
+        seconds in the queue, then --timeout seconds to run.
+        """
+        now = self.clock()
+        if self.queued_since is None:
+            if now >= self.deadline:
+                raise TimedOut()
+            return
+        migration = self.running_migration()
+        if migration is not None and \
+                migration.status in LIVE_MIGRATION_RUNNING:
+            self.queued_since = None
+            self.deadline = now + self.options.timeout
+            self.report(_('running'))
+        elif now - self.queued_since >= self.options.timeout:
             raise TimedOut()
 
     def pause(self):
@@ -76,6 +99,29 @@ class Waiting:
     def wait_idle(self, look_first=True):
         return (yield from self.wait_until(lambda s: not busy(s),
                                            look_first))
+
+    def stand_by_until_idle(self, look_first=True):
+        """Wait for someone else's task to end, holding no lane meanwhile.
+
+        The lane is taken back (the engine grants it) when the VM, idle,
+        is still on the source and something must be sent.
+        """
+        self.holds_lane = False
+        self.standing_by = True
+        server = yield from self.wait_idle(look_first)
+        self.standing_by = False
+        return server
+
+    def take_lane(self, kind):
+        """Yield until the engine grants a lane of ``kind`` again."""
+        if self.holds_lane:
+            return
+        self.lane = (kind, self.source)
+        self.wants_lane = True
+        while not self.holds_lane:
+            # Due only when the engine grants it (grant_lane).
+            self.next_poll = float('inf')
+            yield
 
     def migration_end(self, known):
         """The move's migration record once Nova has closed it.

@@ -96,7 +96,12 @@ def add_engine_options(parser):
     parser.add_argument(
         '--timeout', metavar='<seconds>', type=_whole_number(1),
         default=defaults.DEFAULT_TIMEOUT,
-        help=_('Seconds to wait for each VM (default: %d)')
+        help=_('Seconds each move may take (default: %d), counted on '
+               'Nova\'s side: a live migration waiting in nova-compute\'s '
+               'queue (queued, preparing) gets this long to start, then '
+               'this long to run from when Nova starts copying it. Waiting '
+               'for a task of someone else\'s (a snapshot, another move) '
+               'counts from when the VM\'s turn comes')
         % defaults.DEFAULT_TIMEOUT)
     parser.add_argument(
         '--on-timeout', choices=defaults.ON_TIMEOUT_CHOICES,
@@ -120,7 +125,8 @@ def add_engine_options(parser):
                'and report those as skipped. They are never attempted'))
     parser.add_argument(
         '--no-wait', dest='wait', action='store_false', default=True,
-        help=_('Issue the moves and return; their results are in-progress'))
+        help=_('Send the moves as the limits above allow and return once '
+               'the last is sent; moves still going on are in-progress'))
 
 
 def warn(app, text):

@@ -523,6 +523,27 @@ class NovaCloudTestCase(test.TestCase,
                 release.set()
 
     @contextlib.contextmanager
+    def moves_take(self, seconds, steps=('live_migration',
+                                         'migrate_disk_and_power_off')):
+        """Every live migration and disk copy spends ``seconds``.
+
+        The in-process cloud is CPU-bound; wall time spent in the driver
+        is what makes moves overlap as on a real cloud.
+        """
+        patches = contextlib.ExitStack()
+        for host in self.hosts:
+            driver = self.computes[host].manager.driver
+            for step in steps:
+                real = getattr(driver, step)
+
+                def slow(*args, _real=real, **kwargs):
+                    time.sleep(seconds)
+                    return _real(*args, **kwargs)
+                patches.enter_context(mock.patch.object(driver, step, slow))
+        with patches:
+            yield
+
+    @contextlib.contextmanager
     def ctrl_c_on_wait(self, wait=3):
         """Ctrl-C on the engine's ``wait``-th wait between polls.
 

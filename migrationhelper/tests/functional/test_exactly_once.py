@@ -250,22 +250,6 @@ class TestOtherActors(ExactlyOnceTestCase):
 
 class TestTwoDrainProcesses(base.ProcessTestCase, ExactlyOnceTestCase):
 
-    @contextlib.contextmanager
-    def moves_take(self, seconds):
-        """Every live migration and disk copy spends ``seconds``."""
-        patches = contextlib.ExitStack()
-        for host in self.hosts:
-            driver = self.computes[host].manager.driver
-            for step in ('live_migration', 'migrate_disk_and_power_off'):
-                real = getattr(driver, step)
-
-                def slow(*args, _real=real, **kwargs):
-                    time.sleep(seconds)
-                    return _real(*args, **kwargs)
-                patches.enter_context(mock.patch.object(driver, step, slow))
-        with patches:
-            yield
-
     def test_two_drains_of_one_host_at_once_move_each_vm_once(self):
         servers = {}
         for i in range(3):

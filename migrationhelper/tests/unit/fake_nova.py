@@ -62,9 +62,10 @@ class FakeNova:
 
     # -- building the cloud ---------------------------------------------------
 
-    def add(self, name, host, status='ACTIVE'):
+    def add(self, name, host, status='ACTIVE', task_state=None):
         server = Record(
-            id='id-%s' % name, name=name, status=status, task_state=None,
+            id='id-%s' % name, name=name, status=status,
+            task_state=task_state,
             project_id='p', user_id='u',
             compute_host=host, power_state=1 if status == 'ACTIVE' else 4,
             fault=None, flavor={}, image={'id': 'img'}, updated_at=None)
@@ -76,7 +77,7 @@ class FakeNova:
         """A migration record Nova kept from an earlier move."""
         record = Record(
             id=len(self.records) + 1, server_id=server_id, status=status,
-            created_at=str(self.clock()).zfill(12), end=0.0,
+            created_at=str(self.clock()).zfill(12), start=0.0, end=0.0,
             source_compute=source, dest_compute=dest,
             migration_type='live-migration')
         self.records.append(record)
@@ -105,6 +106,8 @@ class FakeNova:
     def _advance(self):
         now = self.clock()
         for record in self.records:
+            if record.status == 'queued' and record.start <= now:
+                record.status = 'running'
             if record.status in ('queued', 'running') and record.end <= now:
                 server = self.servers_by_id[record.server_id]
                 server.compute_host = record.dest_compute
@@ -132,7 +135,9 @@ class FakeNova:
         self._touch(server)
         self.moves.append((now, end, kind, source))
         self.records.append(Record(
-            id=len(self.records) + 1, server_id=server.id, status='running',
+            id=len(self.records) + 1, server_id=server.id,
+            # nova-compute runs one live migration at a time per host.
+            status='running' if start <= now else 'queued', start=start,
             created_at=str(now).zfill(12), end=end, source_compute=source,
             dest_compute=host or 'dest-of-%s' % source,
             migration_type='live-migration' if kind == 'live'

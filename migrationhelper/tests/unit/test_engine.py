@@ -86,6 +86,57 @@ class TestLanes(EngineTestCase):
         self.assertEqual(1, self.nova.most_in_flight())
 
 
+class TestNovasClockAndLanes(EngineTestCase):
+
+    def test_a_live_migrations_deadline_runs_from_when_nova_starts_it(self):
+        self.nova.live_seconds = 6.0
+        rows = self.run_engine([self.live('vm-%d' % i) for i in range(2)],
+                               timeout=8)
+        # The second waited 6 s in nova-compute's queue, then ran 6 s.
+        self.assertEqual([outcomes.MOVED] * 2, [r.result for r in rows])
+        self.assertEqual(0, self.nova.calls['abort_server_migration'])
+
+    def test_a_migration_queued_past_the_timeout_is_aborted(self):
+        self.nova.live_seconds = 20.0
+        rows = self.run_engine([self.live('vm-%d' % i) for i in range(2)],
+                               timeout=8)
+        results = sorted(r.result for r in rows)
+        self.assertEqual([outcomes.FAILED, outcomes.FAILED], results)
+        self.assertEqual(2, self.nova.calls['abort_server_migration'])
+
+    def test_no_wait_sends_within_the_lanes_and_max_parallel(self):
+        rows = self.run_engine([self.cold('cold-%d' % i) for i in range(6)],
+                               wait=False, max_parallel=2)
+        self.assertEqual(6, self.nova.calls['migrate_server'])
+        self.assertEqual(2, self.nova.most_in_flight('cold'))
+        # It returned once the last was sent, not when it ended.
+        self.assertIn(outcomes.IN_PROGRESS, {r.result for r in rows})
+        self.assertLess(self.clock.now, 3 * 3.0 + 3.0)
+
+    def test_vms_waiting_for_a_task_hold_no_lane(self):
+        busy = [planned(self.nova.add('busy-%d' % i, 'src',
+                                      task_state='image_uploading'),
+                        decision.WAIT) for i in range(4)]
+        real_get = self.nova.get_server
+
+        def get_server(server_id):
+            if self.clock() >= 100.0:
+                for server in self.nova.servers_by_id.values():
+                    if server.task_state == 'image_uploading':
+                        server.task_state = None
+                        self.nova._touch(server)
+            return real_get(server_id)
+        self.nova.get_server = get_server
+        cold = [self.cold('cold-%d' % i) for i in range(4)]
+        rows = self.run_engine(busy + cold)
+        self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+        cold_ends = [end for start, end, kind, _s in self.nova.moves
+                     if kind == 'cold']
+        # The cold moves did not wait for the snapshots to end.
+        self.assertLess(max(cold_ends), 100.0)
+        self.assertEqual(4, self.nova.calls['live_migrate_server'])
+
+
 class TestPolling(EngineTestCase):
 
     def gets_for(self, seconds):
