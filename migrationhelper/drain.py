@@ -45,14 +45,41 @@ DRAINED_AT = re.compile(r'^%s drained by .* at (\S+)$' %
                         re.escape(REASON_PREFIX))
 
 
+def workstation_now():
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
 def disable_reason(custom=None, user=None, now=None):
-    """Ours, recognisably: who and when unless the operator said why."""
+    """Ours, recognisably: who and when unless the operator said why.
+
+    The time is this workstation's until Nova's own replaces it
+    (on_novas_clock), once the service is disabled.
+    """
     if custom:
         return '%s %s' % (REASON_PREFIX, custom)
-    now = now or datetime.datetime.now(datetime.timezone.utc)
+    now = now or workstation_now()
     return DRAINED_BY % {
         'prefix': REASON_PREFIX, 'user': user or getpass.getuser(),
         'when': now.strftime(TIME_FORMAT)}
+
+
+def on_novas_clock(reason, updated_at):
+    """``reason`` with the time Nova recorded the service update at.
+
+    ``host undrain --restore`` compares that time with Nova's migration
+    records: a workstation clock ahead of Nova's would hide the drain's
+    first moves. A reason without a time, or an update without one, is
+    kept as it is.
+    """
+    if drained_at(reason) is None or not updated_at:
+        return reason
+    try:
+        novas = datetime.datetime.fromisoformat(
+            updated_at.rstrip('Zz')[:19])
+    except ValueError:
+        return reason
+    head = reason[:reason.rindex(' at ')]
+    return '%s at %s' % (head, novas.strftime(TIME_FORMAT))
 
 
 def drained_at(reason):
@@ -168,8 +195,13 @@ def disable_hosts(compute, hosts, reason):
     for host in hosts:
         if host.status == 'disabled':
             continue
-        compute.update_service(host.service_id, status='disabled',
-                               disabled_reason=reason)
+        service = compute.update_service(host.service_id, status='disabled',
+                                         disabled_reason=reason)
+        novas = on_novas_clock(reason, getattr(service, 'updated_at', None))
+        if novas != reason:
+            # Nova's clock, for the restore; the workstation's may differ.
+            compute.update_service(host.service_id, status='disabled',
+                                   disabled_reason=novas)
 
 
 def verify_empty(compute, hosts, rows):

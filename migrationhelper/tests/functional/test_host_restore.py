@@ -13,7 +13,9 @@
 """`openstack host undrain --restore` against a real Nova."""
 
 import datetime
+from unittest import mock
 
+from migrationhelper import drain
 from migrationhelper.tests.functional import base
 from migrationhelper.tests.functional import test_host_drain
 
@@ -39,6 +41,25 @@ class RestoreTestCase(test_host_drain.DrainTestCase):
 
 
 class TestRestore(RestoreTestCase):
+
+    def test_a_workstation_clock_ahead_of_novas_hides_no_vm(self):
+        servers = [self.create_active('active', HOST),
+                   self.create_shutoff('stopped', HOST)]
+
+        def ahead():
+            return datetime.datetime.now(
+                datetime.timezone.utc) + datetime.timedelta(minutes=5)
+        with mock.patch.object(drain, 'workstation_now', ahead):
+            self.drain(HOST)
+        # The drain's time is Nova's, not the workstation's.
+        began = drain.drained_at(self.service(HOST)['disabled_reason'])
+        self.assertLess(began, datetime.datetime.now(datetime.timezone.utc))
+
+        rows = self.restore()
+
+        self.assertEqual(['active', 'stopped'], sorted(rows))
+        for server in servers:
+            self.assertEqual(HOST, self.host_of(server))
 
     def test_vms_come_back_in_their_states_and_nothing_else_moves(self):
         # The restored host is disabled, so Nova's zone listing omits it:

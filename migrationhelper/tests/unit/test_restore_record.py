@@ -91,3 +91,26 @@ class TestDrainBegan(testtools.TestCase):
             self.assertIn(why, str(e))
             self.assertIn('Nothing was changed', str(e))
             self.assertIn('--since', str(e))
+
+
+class TestNovasClock(testtools.TestCase):
+
+    def test_the_drains_time_is_novas(self):
+        ahead = datetime.datetime(2026, 12, 3, 12, 5, 0,
+                                  tzinfo=datetime.timezone.utc)
+        reason = drain.disable_reason(user='ops', now=ahead)
+        corrected = drain.on_novas_clock(reason,
+                                         '2026-12-03T12:00:01.123456')
+        self.assertEqual(
+            'migrationhelper: drained by ops at 2026-12-03T12:00:01Z',
+            corrected)
+        self.assertEqual(datetime.datetime(
+            2026, 12, 3, 12, 0, 1, tzinfo=datetime.timezone.utc),
+            drain.drained_at(corrected))
+
+    def test_reasons_without_a_time_are_kept(self):
+        for reason in ('migrationhelper: kernel upgrade', 'hardware'):
+            self.assertEqual(reason, drain.on_novas_clock(
+                reason, '2026-12-03T12:00:01'))
+        reason = drain.disable_reason(user='ops')
+        self.assertEqual(reason, drain.on_novas_clock(reason, None))
