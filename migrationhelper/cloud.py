@@ -161,19 +161,14 @@ def failed_move(compute, server, latest_migration=None):
     fault, if any, is no older than that action. An ERROR that came later
     from something else (a failed rebuild) is not hidden by a reset.
     """
-    actions = list(compute.server_actions(server.id))
-    if not actions:
-        return None
-    latest = max(actions, key=lambda a: a.start_time or '')
-    if latest.action not in MOVE_ACTIONS:
+    latest = _newest_action(compute, server)
+    if latest is None or latest.action not in MOVE_ACTIONS:
         return None
     started = _to_second(latest.start_time)
     fault_time = _to_second((server.fault or {}).get('created'))
     if fault_time and started and fault_time < started:
         return None
-    detail = compute.get_server_action(latest.request_id, server.id)
-    failed_events = [e for e in (detail.events or [])
-                     if (e.result or '').lower() == 'error']
+    failed_events = _failed_events(compute, server, latest)
     if failed_events:
         return _('%(action)s failed in %(event)s') % {
             'action': latest.action, 'event': failed_events[0].event}
@@ -196,16 +191,23 @@ def conductor_gave_up(compute, server):
     finished in error. Without it the request may still be queued for a
     conductor (a backed-up message bus), and Nova may still run it.
     """
+    latest = _newest_action(compute, server)
+    if latest is None or latest.action not in MOVE_ACTIONS:
+        return False
+    return any((e.event or '').startswith('conductor_')
+               for e in _failed_events(compute, server, latest))
+
+
+def _newest_action(compute, server):
     actions = list(compute.server_actions(server.id))
-    if not actions:
-        return False
-    latest = max(actions, key=lambda a: a.start_time or '')
-    if latest.action not in MOVE_ACTIONS:
-        return False
-    detail = compute.get_server_action(latest.request_id, server.id)
-    return any((e.event or '').startswith('conductor_') and
-               (e.result or '').lower() == 'error'
-               for e in (detail.events or []))
+    return max(actions, key=lambda a: a.start_time or '') if actions \
+        else None
+
+
+def _failed_events(compute, server, action):
+    detail = compute.get_server_action(action.request_id, server.id)
+    return [e for e in (detail.events or [])
+            if (e.result or '').lower() == 'error']
 
 
 def _to_second(timestamp):

@@ -25,8 +25,8 @@ What runs at once follows Nova, per source host:
 - live migrations: ``defaults.LIVE_PER_SOURCE`` (2). nova-compute runs
   them one at a time (``max_concurrent_live_migrations`` defaults to 1);
   one more waits in Nova's queue, ready to start the moment the running
-  one ends without waiting for our next poll. Queueing more would only
-  start their timeouts early.
+  one ends without waiting for our next poll. Its timeout runs from when
+  Nova starts copying it (tasks/waiting.py), not from when it was queued.
 - cold migrations, evacuations and offloads: a lane of their own,
   ``defaults.COLD_PER_SOURCE`` (4). Nova runs them side by side with no
   limit, but each copies a disk off the same host: a few at once keep its
@@ -39,9 +39,12 @@ What runs at once follows Nova, per source host:
 A move holds its lane only while it uses the source: once Nova shows the
 VM on its destination (a cold migration awaiting confirmation, a live
 migration done), confirming and verifying it go on beside the next move.
+A task waiting for someone else's task on its VM stands by without a lane
+and is given one back first when its turn comes.
 
 Hosts drained together progress in parallel; ``--max-parallel`` caps the
-total (by default there is no cap beyond the lanes).
+total (by default there is no cap beyond the lanes). ``--no-wait`` runs
+the same way and ends once every move is sent.
 """
 
 import collections
@@ -49,6 +52,7 @@ import dataclasses
 import datetime
 import time
 
+from migrationhelper import cloud
 from migrationhelper import credentials
 from migrationhelper import defaults
 from migrationhelper import guard
@@ -61,6 +65,10 @@ from migrationhelper.tasks import waiting
 
 LANE_LIMITS = {base.LIVE: defaults.LIVE_PER_SOURCE,
                base.COLD: defaults.COLD_PER_SOURCE}
+
+# Migration statuses after which Nova updates the VM itself: the end of a
+# move, or (finished) a cold migration awaiting confirmation.
+MOVE_OVER_STATUSES = cloud.FINAL_MIGRATION_STATUSES | {'finished'}
 
 
 # Why a run stopped before its end.
@@ -218,31 +226,66 @@ class Engine:
             self._active.remove(task)
 
     def _poll_together(self):
-        """The tasks to resume now, with what one listing saw of each.
+        """The tasks to resume now, with what the cycle's listing saw.
 
-        Tasks waiting on Nova are polled by one server listing per cycle
-        (the servers changed since the oldest copy any of them holds), not
-        one GET each, so that polling does not cost more with more moves in
-        flight. A task whose VM changed is resumed at once, even if it was
-        not due yet: the listing cost nothing more.
+        Tasks waiting on a move share one migration listing per host their
+        VMs are on (``os-migrations?host=...&changes-since=...``). Nova
+        records each step of a move in its migration record, and ends the
+        move on the VM only once the record reached its last status: while
+        the VM's newest record is between steps, the VM has not moved on
+        and the task needs no GET (reading.UNCHANGED); once it is over, the
+        task reads the VM. A new step resumes the task at once. What this
+        costs grows with the moves in flight, never with what else changes
+        in the cloud. Other waits read their VM when due.
         """
         now = self.clock()
         due = [t for t in self._active if t.due(now)]
-        waiters = [t for t in self._active if t.waiting]
-        since = oldest_update(t.server for t in waiters)
-        if len(waiters) < 2 or since is None or not any(
-                t.waiting for t in due):
-            return [(t, None) for t in due]
-        try:
-            changed = {s.id: s for s in self.compute.servers(
-                details=True, all_projects=True,
-                changes_since=since.strftime('%Y-%m-%dT%H:%M:%SZ'))}
-        except guard.REQUEST_ERRORS:
-            return [(t, None) for t in due]   # each reads (and retries)
-        resume = due + [t for t in waiters
-                        if t not in due and t.server.id in changed]
-        return [(t, changed.get(t.server.id, reading.UNCHANGED)
-                 if t.waiting else None) for t in resume]
+        listed = self._list_moves(due)
+        resume = []
+        for task in self._active:
+            seen, news = None, False
+            host = task.server.compute_host
+            if task.waiting and task.waiting_on_move and host in listed:
+                moves = listed[host].get(task.server.id, [])
+                news = task.note_moves(moves)
+                newest = max(moves, key=lambda m: m.created_at or '',
+                             default=None)
+                if newest is not None and \
+                        newest.status not in MOVE_OVER_STATUSES:
+                    seen = reading.UNCHANGED
+            if task in due or news:
+                resume.append((task, seen))
+        return resume
+
+    def _list_moves(self, due):
+        """{host: {server ID: migrations changed}} for the moves waited on.
+
+        Listed when a task waiting on a move is due; a host whose listing
+        fails is left out (its tasks read their VMs, through the guard).
+        """
+        if not any(t.waiting and t.waiting_on_move for t in due):
+            return {}
+        movers = {}
+        for task in self._active:
+            if task.waiting and task.waiting_on_move and \
+                    task.server.compute_host:
+                movers.setdefault(task.server.compute_host, []).append(task)
+        listed = {}
+        for host, group in movers.items():
+            since = oldest_update(t.server for t in group)
+            if since is None:
+                continue
+            try:
+                migrations = self.compute.migrations(
+                    host=host,
+                    changes_since=since.strftime('%Y-%m-%dT%H:%M:%SZ'))
+            except guard.REQUEST_ERRORS:
+                continue
+            by_server = listed[host] = {}
+            for migration in migrations:
+                by_server.setdefault(migration.server_id, []).append(
+                    migration)
+        return listed
 
 
 def after_the_moves(verify, rows, warn):

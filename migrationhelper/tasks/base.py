@@ -39,8 +39,6 @@ from migrationhelper.tasks import waiting
 LIVE = 'live'
 COLD = 'cold'
 
-SUCCESSFUL_MIGRATION_STATUSES = frozenset(('completed', 'confirmed', 'done'))
-
 
 def lane_kind(action):
     """Which of the engine's limits a move of ``action`` counts against."""
@@ -108,9 +106,12 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         self.messages = []
         # The status the VM must show when it has moved.
         self.expected = None
-        # Set while waiting for a poll, and what the engine's listing saw.
+        # Set while waiting for a poll (on a move, whose record the engine's
+        # listing shows), what the listing saw, and the move statuses seen.
         self.waiting = False
+        self.waiting_on_move = False
         self.seen = None
+        self.move_statuses = {}
         # Whether self.server was read before the last request we sent.
         self.stale = False
         # Whether self.server was read since the task last waited: then it

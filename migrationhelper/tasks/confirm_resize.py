@@ -30,7 +30,7 @@ def steps(task):
                           task.compute.confirm_server_resize, task.server)
     yield from task.wait_until(
         lambda s: s.status != 'VERIFY_RESIZE' and not waiting.busy(s),
-        look_first=False)
+        look_first=False, on_move=True)
 
 
 def _sent(task, server):

@@ -20,7 +20,6 @@ again, one that was not is stopped again, so that it ends as it was.
 
 from migrationhelper import decision as table
 from migrationhelper.i18n import _
-from migrationhelper.tasks import base
 from migrationhelper.tasks import left_source
 from migrationhelper.tasks import preconditions
 from migrationhelper.tasks import waiting
@@ -36,15 +35,8 @@ def steps(task):
     task.own_move = yield from task.issue(
         lambda s: waiting.busy(s) or s.compute_host != task.source,
         task.compute.evacuate_server, task.server, host=task.target)
-    server = yield from task.wait_idle(look_first=False)
-    if server.compute_host == task.source:
-        # Nova may show it idle on the dead host for a moment before the
-        # destination takes it: the migration record tells when it is over.
-        migration = yield from task.migration_end(known)
-        server = task.refresh()
-        if server.compute_host == task.source:
-            raise base.MoveFailed(left_source.failed_on_source(
-                migration, server, task.source))
+    yield from task.wait_move(look_first=False)
+    server = yield from left_source.check_left(task, known)
     if task.own_move and server.status in ('ACTIVE', 'SHUTOFF') and \
             server.status != task.expected:
         yield from _power_as_it_was(task, was_running)

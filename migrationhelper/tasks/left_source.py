@@ -32,7 +32,7 @@ SUCCESSFUL_MIGRATION_STATUSES = frozenset(('completed', 'confirmed', 'done'))
 
 def steps(task):
     """The VM left the source (seen before an attempt): wait, then judge."""
-    server = yield from task.wait_idle()
+    server = yield from task.wait_move()
     if server.status == 'SHELVED_OFFLOADED':
         return base.Result(outcomes.MOVED, _('offloaded by another request'))
     return (yield from finish(task, set() if task.known is None
@@ -91,6 +91,23 @@ def _todo(server):
         return _('check it on its host, then reset its state to active '
                  '(openstack server set --state active %s)') % server.id
     return _('check it with its owner')
+
+
+def check_left(task, known):
+    """After a move's wait: raise MoveFailed if the VM is still on the source.
+
+    Nova may show it idle on the source a moment before the move ends (an
+    evacuation, a live migration's last step): its migration record tells
+    whether the move failed or is only finishing.
+    """
+    if task.server.compute_host != task.source:
+        return task.server
+    migration = yield from task.migration_end(known)
+    server = task.refresh()
+    if server.compute_host == task.source:
+        raise base.MoveFailed(failed_on_source(migration, server,
+                                               task.source))
+    return server
 
 
 def failed_on_source(migration, server, source):

@@ -81,7 +81,7 @@ def _abort(task, migration):
                           'migration to its end') % {
                 'answer': e.details if issuing.is_refusal(e) and
                 getattr(e, 'details', None) else type(e).__name__})
-    server = yield from task.wait_idle()
+    server = yield from task.wait_move()
     if server.compute_host != task.source:
         task.messages.append(_('%s; it finished before the abort')
                              % task.waited())
@@ -110,7 +110,7 @@ def _force_complete(task):
             if not (issuing.is_refusal(e) or guard.is_transient(e)):
                 raise
             yield from task.pause()
-    server = yield from task.wait_idle()
+    server = yield from task.wait_move()
     task.messages.append(_('%s; forced to complete') % task.waited())
     if server.compute_host != task.source and \
             server.status == task.expected:

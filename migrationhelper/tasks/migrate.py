@@ -71,7 +71,7 @@ def _recover(task):
 
     :raises LeftSource: the failure happened after the VM left.
     """
-    server = yield from task.wait_idle()
+    server = yield from task.wait_move()
     if server.compute_host != task.source:
         raise preconditions.LeftSource()
     if server.status != 'ERROR':
@@ -106,18 +106,11 @@ def _once(task, how, send, statuses, queued):
     task.own_move = yield from task.issue(moving, send, task)
     if queued and task.own_move:
         task.queued_since = task.clock()
-    server = yield from task.wait_idle(look_first=False)
+    yield from task.wait_move(look_first=False)
     # The move is over: what is left (confirming, judging) gets a deadline
     # of its own.
     task.queued_since = None
     task.deadline = task.clock() + task.options.timeout
-    if server.compute_host == task.source:
-        # Failed, or Nova showed it idle on the source a moment before
-        # the move ended: the migration record tells which.
-        migration = yield from task.migration_end(known)
-        server = task.refresh()
-        if server.compute_host == task.source:
-            raise base.MoveFailed(left_source.failed_on_source(
-                migration, server, task.source))
+    yield from left_source.check_left(task, known)
     task.leave_lane()
     return (yield from left_source.finish(task, known))

@@ -65,9 +65,10 @@ class Waiting:
         migration = self.running_migration()
         if migration is not None and \
                 migration.status in LIVE_MIGRATION_RUNNING:
+            self.report(_('Nova started it, after %ds queued') % (
+                now - self.queued_since))
             self.queued_since = None
             self.deadline = now + self.options.timeout
-            self.report(_('running'))
         elif now - self.queued_since >= self.options.timeout:
             raise TimedOut()
 
@@ -78,27 +79,48 @@ class Waiting:
         self.fresh = False
         yield
 
-    def wait_until(self, done, look_first=True):
+    def wait_until(self, done, look_first=True, on_move=False):
         """Poll until ``done(server)``; raise TimedOut at the deadline.
 
         The first look is a GET, unless ``look_first`` is false (right after
         a request, when the answer is known to be "not yet"); later looks
-        use the engine's listing of the cycle when there was one.
+        use what the engine's listing of the cycle says, when ``on_move``
+        says the VM is waited on for a move (whose migration record Nova
+        updates at each step).
         """
         server = self.refresh() if look_first else None
         while True:
             if server is not None and done(server):
                 return server
             self.waiting = True
+            self.waiting_on_move = on_move
             try:
                 yield from self.pause()
             finally:
                 self.waiting = False
+                self.waiting_on_move = False
             server = self.polled()
 
-    def wait_idle(self, look_first=True):
+    def wait_idle(self, look_first=True, on_move=False):
         return (yield from self.wait_until(lambda s: not busy(s),
-                                           look_first))
+                                           look_first, on_move))
+
+    def wait_move(self, look_first=True):
+        """Wait until Nova is done with a move of the VM."""
+        return (yield from self.wait_idle(look_first, on_move=True))
+
+    def note_moves(self, migrations):
+        """What the engine's listing saw of the VM's changed migrations.
+
+        :returns: whether one is new or has another status than the last
+            listing showed (a step of the move; libvirt's progress updates
+            change no status).
+        """
+        statuses = {m.id: m.status for m in migrations}
+        changed = any(self.move_statuses.get(i) != status
+                      for i, status in statuses.items())
+        self.move_statuses.update(statuses)
+        return changed
 
     def stand_by_until_idle(self, look_first=True):
         """Wait for someone else's task to end, holding no lane meanwhile.

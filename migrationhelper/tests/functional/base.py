@@ -153,6 +153,8 @@ def cloud_outside_a_test(case_class):
         '%(asctime)s %(levelname)s [%(name)s] %(message)s'))
     root.addHandler(log_file)
     case = case_class('runTest')
+    # The sandbox serves until Ctrl-C: no test timeout.
+    case.DEFAULT_TIMEOUT = 0
     try:
         case.setUp()
         # Nova's logging fixture adds a console handler of its own.
@@ -271,6 +273,10 @@ class NovaCloudTestCase(test.TestCase,
 
     compute_driver = 'fake.MediumFakeDriver'
     hosts = HOSTS
+    # A test that hangs (a deadlock among the cloud's green threads) fails
+    # after this long instead of holding CI until its limit; the longest
+    # tests take about a minute on two loaded cores.
+    DEFAULT_TIMEOUT = 420
     # Hosts whose hypervisor (node) is known under another name.
     hypervisor_hostnames = {}
     REQUIRES_LOCKING = True

@@ -235,10 +235,13 @@ class TestOtherActors(ExactlyOnceTestCase):
                 self.admin_api.post_server_action(
                     second['id'], {'os-migrateLive': {
                         'host': THIRD, 'block_migration': 'auto'}})
+                operator_sent.append(True)
                 release.set()
+            operator_sent = []
             threading.Timer(1.0, operator).start()
-            rows, result = self.drain()
+            rows, result = self.drain('--max-parallel', '1')
 
+        self.assertEqual([True], operator_sent)
         self.assertEqual({'moved'}, {r['Result'] for r in rows.values()})
         self.assertIn('moved by another request',
                       rows[second['name']]['Message'])

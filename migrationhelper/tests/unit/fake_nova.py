@@ -78,6 +78,7 @@ class FakeNova:
         record = Record(
             id=len(self.records) + 1, server_id=server_id, status=status,
             created_at=str(self.clock()).zfill(12), start=0.0, end=0.0,
+            updated_at=self._stamp(),
             source_compute=source, dest_compute=dest,
             migration_type='live-migration')
         self.records.append(record)
@@ -87,10 +88,18 @@ class FakeNova:
         """Another actor (an operator, a second drain) moves the VM."""
         self._start(self.servers_by_id[server_id], kind, host)
 
-    def _touch(self, server, at=None):
+    def _stamp(self, at=None):
         when = EPOCH + datetime.timedelta(
             seconds=self.clock() if at is None else at)
-        server.updated_at = when.strftime('%Y-%m-%dT%H:%M:%SZ')
+        return when.strftime('%Y-%m-%dT%H:%M:%SZ')
+
+    def _set_status(self, record, status, at=None):
+        """A migration's step, as Nova records it (updated_at too)."""
+        record.status = status
+        record.updated_at = self._stamp(at)
+
+    def _touch(self, server, at=None):
+        server.updated_at = self._stamp(at)
 
     # -- what is in flight ----------------------------------------------------
 
@@ -107,16 +116,16 @@ class FakeNova:
         now = self.clock()
         for record in self.records:
             if record.status == 'queued' and record.start <= now:
-                record.status = 'running'
+                self._set_status(record, 'running', record.start)
             if record.status in ('queued', 'running') and record.end <= now:
                 server = self.servers_by_id[record.server_id]
                 server.compute_host = record.dest_compute
                 server.task_state = None
                 if record.migration_type == 'live-migration':
-                    record.status = 'completed'
+                    self._set_status(record, 'completed', record.end)
                     server.status = 'ACTIVE'
                 else:
-                    record.status = 'finished'
+                    self._set_status(record, 'finished', record.end)
                     server.status = 'VERIFY_RESIZE'
                 self._touch(server, record.end)
 
@@ -138,7 +147,8 @@ class FakeNova:
             id=len(self.records) + 1, server_id=server.id,
             # nova-compute runs one live migration at a time per host.
             status='running' if start <= now else 'queued', start=start,
-            created_at=str(now).zfill(12), end=end, source_compute=source,
+            created_at=str(now).zfill(12), updated_at=self._stamp(), end=end,
+            source_compute=source,
             dest_compute=host or 'dest-of-%s' % source,
             migration_type='live-migration' if kind == 'live'
             else 'migration'))
@@ -157,11 +167,16 @@ class FakeNova:
         return [copy.copy(s) for s in self.servers_by_id.values()
                 if changes_since is None or s.updated_at >= changes_since]
 
-    def migrations(self, server_id=None, **query):
-        self.calls['migrations'] += 1
+    def migrations(self, server_id=None, host=None, changes_since=None):
         self._advance()
+        if host is None:
+            self.calls['migrations'] += 1
+            return [copy.copy(r) for r in self.records
+                    if r.server_id == server_id]
+        self.calls['migration_listings'] += 1
         return [copy.copy(r) for r in self.records
-                if r.server_id == server_id]
+                if host in (r.source_compute, r.dest_compute) and
+                r.updated_at >= changes_since]
 
     def server_migrations(self, server):
         self._advance()
@@ -182,7 +197,7 @@ class FakeNova:
         server.status = server.previous_status
         for record in self.records:
             if record.server_id == server.id and record.status == 'finished':
-                record.status = 'confirmed'
+                self._set_status(record, 'confirmed')
         self._touch(server)
 
     def reset_server_state(self, server, state):
@@ -205,7 +220,7 @@ class FakeNova:
     def abort_server_migration(self, migration, server):
         self.calls['abort_server_migration'] += 1
         record = next(r for r in self.records if r.id == migration.id)
-        record.status = 'cancelled'
+        self._set_status(record, 'cancelled')
         server = self.servers_by_id[record.server_id]
         server.status, server.task_state = 'ACTIVE', None
         self._touch(server)

@@ -139,21 +139,39 @@ class TestNovasClockAndLanes(EngineTestCase):
 
 class TestPolling(EngineTestCase):
 
-    def gets_for(self, seconds):
+    def gets_for(self, seconds, unrelated=0):
         self.clock = fake_nova.Clock()
         self.nova = fake_nova.FakeNova(self.clock)
         self.nova.live_seconds = self.nova.cold_seconds = seconds
-        self.run_engine([self.cold('cold-%d' % i) for i in range(2)] +
-                        [self.live('live-0', 'other')])
-        return self.nova.calls['get_server'], self.nova.calls['servers']
+        plans = [self.cold('cold-%d' % i) for i in range(2)] + [
+            self.live('live-0', 'other')]
+        for i in range(unrelated):
+            self.nova.add('unrelated-%d' % i, 'elsewhere')
+        real_servers = self.nova.servers
 
-    def test_moves_in_flight_share_one_listing_per_cycle(self):
+        def busy_cloud(**query):
+            # Unrelated VMs change all the time, elsewhere in the cloud.
+            for server in self.nova.servers_by_id.values():
+                if server.name.startswith('unrelated'):
+                    self.nova._touch(server)
+            return real_servers(**query)
+        self.nova.servers = busy_cloud
+        self.run_engine(plans)
+        return (self.nova.calls['get_server'],
+                self.nova.calls['migration_listings'])
+
+    def test_moves_in_flight_share_one_listing_per_host_and_cycle(self):
         short_gets, short_lists = self.gets_for(5.0)
         long_gets, long_lists = self.gets_for(120.0)
         # Longer moves mean more poll cycles, served by the shared listing;
         # the GETs per VM stay what acting and verifying take.
         self.assertGreater(long_lists, short_lists)
         self.assertEqual(short_gets, long_gets)
+
+    def test_polling_costs_nothing_more_when_the_cloud_is_busy(self):
+        quiet = self.gets_for(60.0)
+        self.assertEqual(quiet, self.gets_for(60.0, unrelated=1000))
+        self.assertEqual(0, self.nova.calls['servers'])
 
     def test_the_plans_migration_listing_saves_one_read_per_move(self):
         def migration_reads(known):

@@ -99,7 +99,7 @@ class TestPreconditions(test_engine.EngineTestCase):
                 server = self.nova.servers_by_id[record.server_id]
                 if record.status == 'finished':
                     # finish_migration failed on the destination.
-                    record.status = 'error'
+                    self.nova._set_status(record, 'error')
                     server.status = 'ERROR'
         self.nova._advance = ends_in_error
         [row] = self.run_engine([plan], retries=3)
