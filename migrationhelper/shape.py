@@ -31,6 +31,7 @@ from openstack.compute.v2 import server as sdk_server
 from openstack import exceptions as sdk_exceptions
 from openstack import utils as sdk_utils
 
+from migrationhelper import cloud
 from migrationhelper.i18n import _
 from migrationhelper import placement_model as model
 from migrationhelper import providers
@@ -132,12 +133,12 @@ def read_groups(compute, moving, receivers):
     moving_ids = {p.server.id for p in moving}
     group_of = {}
     relevant = []
-    for group in compute.server_groups(all_projects=True):
-        members = set(group.member_ids or ())
+    for group in cloud.list_server_groups(compute):
+        members = set(group.get('members') or ())
         if not members & moving_ids:
             continue
         for server_id in members & moving_ids:
-            group_of.setdefault(server_id, []).append(group.id)
+            group_of.setdefault(server_id, []).append(group['id'])
         relevant.append((group, members))
     hard = [(g, m) for g, m in relevant
             if _policy(g) in (model.AFFINITY, model.ANTI_AFFINITY)]
@@ -149,9 +150,9 @@ def read_groups(compute, moving, receivers):
                 compute_host=receiver.host)}
     groups = {}
     for group, members in relevant:
-        rules = group.rules or {}
-        groups[group.id] = model.Group(
-            id=group.id, name=group.name, policy=_policy(group),
+        rules = group.get('rules') or {}
+        groups[group['id']] = model.Group(
+            id=group['id'], name=group.get('name'), policy=_policy(group),
             members_on={h: len(members & ids) for h, ids in on_host.items()},
             max_per_host=int(rules.get('max_server_per_host', 1)))
     return groups, {k: tuple(v) for k, v in group_of.items()}
@@ -159,7 +160,7 @@ def read_groups(compute, moving, receivers):
 
 def _policy(group):
     # 2.64 turned the "policies" list into one "policy".
-    return group.policy or (group.policies or [None])[0]
+    return group.get('policy') or (group.get('policies') or [None])[0]
 
 
 def read_image_traits(compute, moving, warnings):

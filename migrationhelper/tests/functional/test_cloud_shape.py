@@ -227,3 +227,45 @@ class TestTraitsAndRoom(ShapedCloudTestCase):
         self.assertEqual('moved', rows['on-volume']['Result'])
         self.assertEqual('skipped', rows['on-disk']['Result'])
         self.assertNotEqual(HOST, self.host_of(on_volume))
+
+
+class TestListingsOverSeveralPages(test_host_drain.DrainTestCase):
+    """Nova's [api] max_limit at 4: every listing spans several pages."""
+
+    def setUp(self):
+        super().setUp()
+        self.flags(max_limit=4, group='api')
+
+    def test_a_group_on_the_second_page_is_respected(self):
+        for i in range(5):
+            self.create_group('other-%d' % i, 'anti-affinity')
+        # The sixth group: listed on the second page.
+        group = self.create_group('ha-web', 'anti-affinity')
+        leaving = self.create_active('web-1', HOST, group=group)
+        self.create_active('web-2', OTHER, group=group)
+        # OTHER has the most free RAM: without the group, the model
+        # would send web-1 there, and Nova would refuse it. THIRD's
+        # servers span two pages too.
+        for i in range(5):
+            self.create_active('filler-%d' % i, THIRD)
+
+        [planned] = self.openstack_json('host', 'drain', HOST, '--dry-run')
+        self.assertEqual(THIRD, planned['Destination'])
+
+        rows = self.drain(HOST)
+
+        self.assertEqual('moved', rows['web-1']['Result'])
+        self.assertEqual(THIRD, self.nova_server(leaving['id'])[
+            'OS-EXT-SRV-ATTR:host'])
+
+    def test_a_host_listed_over_several_pages_is_emptied(self):
+        servers = [self.create_active('run-%d' % i, HOST) for i in range(3)]
+        servers += [self.create_shutoff('off-%d' % i, HOST)
+                    for i in range(3)]
+
+        self.assertEqual(6, len(self.openstack_json('host', 'vms', HOST)))
+        rows = self.drain(HOST)
+
+        self.assertEqual(6, len(rows))
+        self.assertEqual({'moved'}, {r['Result'] for r in rows.values()})
+        self.assertEqual([], self.nova_servers_on(HOST))
