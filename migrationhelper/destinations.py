@@ -89,8 +89,16 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
         receivers = [r if r.host in summaries else _read_fully(
             placement, r, host) for r, host in zip(receivers, receiving)]
         placements = model.place(needs, receivers, groups)
+    if read.unjudged:
+        warnings.append(_(
+            'The plan cannot judge where %s can go: the scheduler picks, '
+            'and the drain does not refuse for them.') % ', '.join(
+            '%s (%s)' % (p.server.name, p.server.id) for p in moving
+            if p.server.id in read.unjudged))
+    placements = {key: placement if key not in read.unjudged else None
+                  for key, placement in placements.items()}
     shortfalls = []
-    if any(p.host is None for p in placements.values()):
+    if any(p is not None and p.host is None for p in placements.values()):
         shortfalls = capacity.totals_short(
             [n.demand for n in needs], [r.resources for r in receivers])
     return Verdicts(_with_placements(planned, placements),
@@ -130,6 +138,8 @@ class _Read:
     pinned_known: bool      # whether listings show pinned zones
     only_hosts: dict        # {source host: (host names, why)}
     warnings: list          # what the plan cannot check, appended to
+    # VMs whose needs the model cannot judge: its host is only a hint.
+    unjudged: set = dataclasses.field(default_factory=set)
 
 
 def needs_room(planned):
@@ -160,9 +170,10 @@ def vm_needs(planned, demand, read):
         if keys:
             read.warnings.append(_(
                 'Flavor %(flavor)s sets %(keys)s (%(what)s), which the plan '
-                'cannot check: Nova may still refuse a host the plan '
-                'chose.') % {'flavor': flavor.get('original_name'),
-                             'keys': ', '.join(keys), 'what': what})
+                'cannot check: the scheduler picks the hosts of its VMs.')
+                % {'flavor': flavor.get('original_name'),
+                   'keys': ', '.join(keys), 'what': what})
+            read.unjudged.add(server.id)
     required, forbidden = shape.required_and_forbidden(extra_specs)
     image_required, image_forbidden = read.image_traits.get(
         (server.image or {}).get('id'), (frozenset(), frozenset()))

@@ -195,12 +195,17 @@ class TestTraitsAndRoom(ShapedCloudTestCase):
             {'aggregate_instance_extra_specs:ssd': 'true'})
         self.create_active('picky', HOST, flavor=flavor)
 
-        result = self.openstack('host', 'drain', HOST, '--dry-run')
+        result = self.openstack('host', 'drain', HOST, '--dry-run',
+                                '-f', 'json')
 
         self.assertEqual(0, result.exit_code, result)
         self.assertIn('WARNING: Flavor pinned.to.metadata sets '
                       'aggregate_instance_extra_specs:ssd (aggregate '
                       'metadata), which the plan cannot check', result.stderr)
+        # Its host is left to the scheduler, and the VM is named.
+        self.assertIn('cannot judge where picky', result.stderr)
+        [row] = result.json()
+        self.assertEqual('scheduler', row['Destination'])
 
     def test_volume_backed_vm_needs_no_disk_on_the_receiver(self):
         server = self.admin_api.post_server({'server': {
@@ -269,3 +274,38 @@ class TestListingsOverSeveralPages(test_host_drain.DrainTestCase):
         self.assertEqual(6, len(rows))
         self.assertEqual({'moved'}, {r['Result'] for r in rows.values()})
         self.assertEqual([], self.nova_servers_on(HOST))
+
+
+class TestWhatTheModelCannotJudge(test_host_drain.DrainTestCase):
+    """The scheduler filters by aggregate metadata; the model cannot."""
+
+    def setUp(self):
+        self.flags(enabled_filters=[
+            'ComputeFilter', 'ComputeCapabilitiesFilter',
+            'ImagePropertiesFilter', 'ServerGroupAntiAffinityFilter',
+            'ServerGroupAffinityFilter', 'AggregateInstanceExtraSpecsFilter'],
+            group='filter_scheduler')
+        super().setUp()
+
+    def test_its_host_is_a_hint_the_scheduler_picks(self):
+        ssd = self.admin_api.post_aggregate({'aggregate': {'name': 'ssd'}})
+        for host in (HOST, THIRD):
+            self.admin_api.add_host_to_aggregate(ssd['id'], host)
+        self.admin_api.post_aggregate_action(ssd['id'], {
+            'set_metadata': {'metadata': {'ssd': 'true'}}})
+        flavor = self.create_flavor_with(
+            'on.ssd', {'aggregate_instance_extra_specs:ssd': 'true'})
+        self.create_active('picky', HOST, flavor=flavor)
+        # Its host's disks were replaced: only THIRD has SSDs now.
+        self.admin_api.remove_host_from_aggregate(ssd['id'], HOST)
+        # THIRD is the fuller host: the model would have chosen OTHER.
+        self.create_active('filler', THIRD)
+
+        rows = self.drain(HOST)
+
+        self.assertEqual('moved', rows['picky']['Result'])
+        self.assertEqual(THIRD, rows['picky']['Destination'])
+        self.assertNotIn('attempt', rows['picky']['Message'])
+        moves_off = [m for m in self.migrations()
+                     if m['source_compute'] == HOST]
+        self.assertEqual(1, len(moves_off))
