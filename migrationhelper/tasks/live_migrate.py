@@ -59,7 +59,8 @@ def on_timeout(task):
         return base.Result(outcomes.IN_PROGRESS, _(
             '%(waited)s; migration %(id)s was not started by this run, left '
             'running') % {'waited': task.waited(), 'id': migration.id})
-    # The abort or force gets a deadline of its own.
+    # The abort or force gets a deadline of its own, queued or not.
+    task.queued_since = None
     task.deadline = task.clock() + task.options.timeout
     if task.options.on_timeout == defaults.FORCE_COMPLETE:
         return (yield from _force_complete(task))
