@@ -55,6 +55,7 @@ class FakeNova:
         self.cold_seconds = cold_seconds
         self.servers_by_id = {}
         self.records = []
+        self.abort_seconds = 0.0
         self.calls = collections.Counter()
         # (start, end, kind, source) of every move Nova carried out.
         self.moves = []
@@ -115,6 +116,11 @@ class FakeNova:
     def _advance(self):
         now = self.clock()
         for record in self.records:
+            if getattr(record, 'cancel_at', None) is not None and \
+                    record.cancel_at <= now and \
+                    record.status in ('queued', 'running'):
+                self._cancel(record)
+                continue
             if record.status == 'queued' and record.start <= now:
                 self._set_status(record, 'running', record.start)
             if record.status in ('queued', 'running') and record.end <= now:
@@ -218,12 +224,17 @@ class FakeNova:
         return []
 
     def abort_server_migration(self, migration, server):
+        """Nova cancels the migration ``abort_seconds`` later."""
         self.calls['abort_server_migration'] += 1
         record = next(r for r in self.records if r.id == migration.id)
-        self._set_status(record, 'cancelled')
+        record.cancel_at = self.clock() + self.abort_seconds
+        self._advance()
+
+    def _cancel(self, record):
+        self._set_status(record, 'cancelled', record.cancel_at)
         server = self.servers_by_id[record.server_id]
         server.status, server.task_state = 'ACTIVE', None
-        self._touch(server)
+        self._touch(server, record.cancel_at)
 
 
 def busy_refusal(nova, server_id):

@@ -98,6 +98,8 @@ class TestNovasClockAndLanes(EngineTestCase):
 
     def test_a_migration_queued_past_the_timeout_is_aborted(self):
         self.nova.live_seconds = 20.0
+        # Nova takes a moment to cancel it.
+        self.nova.abort_seconds = 2.0
         rows = self.run_engine([self.live('vm-%d' % i) for i in range(2)],
                                timeout=8)
         results = sorted(r.result for r in rows)
