@@ -76,7 +76,8 @@ def _recover(task):
         raise preconditions.LeftSource()
     if server.status != 'ERROR':
         return None
-    why = cloud.failed_move(task.compute, server)
+    why = cloud.failed_move(task.compute, server,
+                            task.new_migration(task.known or set()))
     if why is None:
         return base.Result(outcomes.FAILED, task.explain(_(
             'ERROR, and Nova does not record that the move put it there: '
