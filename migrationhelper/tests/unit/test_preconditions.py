@@ -41,6 +41,31 @@ class TestPreconditions(test_engine.EngineTestCase):
         self.assertEqual('elsewhere', row.destination)
         self.assertEqual(0, self.nova.calls['live_migrate_server'])
 
+    def test_another_actors_cold_move_is_left_to_it_to_confirm(self):
+        plan = self.cold('vm')
+        self.nova.start_move('id-vm', kind='cold', host='elsewhere')
+        server = self.nova.servers_by_id['id-vm']
+        real_get = self.nova.get_server
+
+        mover = []
+
+        def get_server(server_id):
+            # The other drain confirms a few seconds after the copy ends.
+            found = real_get(server_id)
+            if server.status == 'VERIFY_RESIZE' and self.clock() >= 8.0:
+                self.nova.confirm_server_resize(server)
+                mover.append('confirmed')
+                found = real_get(server_id)
+            return found
+        self.nova.get_server = get_server
+        [row] = self.run_engine([plan])
+        self.assertEqual(outcomes.MOVED, row.result, row)
+        self.assertEqual('moved by another request', row.message)
+        # Only the mover confirmed: two at once fail in Nova.
+        self.assertEqual(['confirmed'], mover)
+        self.assertEqual(1, self.nova.calls['confirm_server_resize'])
+        self.assertEqual('SHUTOFF', server.status)
+
     def test_a_refusal_because_another_actor_won_the_race_is_waited_for(
             self):
         self.nova.live_migrate_server = fake_nova.busy_refusal(self.nova,
