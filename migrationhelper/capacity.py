@@ -23,10 +23,12 @@ import dataclasses
 from migrationhelper.i18n import _
 
 VCPU = 'VCPU'
+PCPU = 'PCPU'
 MEMORY_MB = 'MEMORY_MB'
 DISK_GB = 'DISK_GB'
 RESOURCE_CLASSES = (VCPU, MEMORY_MB, DISK_GB)
-UNITS = {VCPU: 'vCPU', MEMORY_MB: 'MB of RAM', DISK_GB: 'GB of disk'}
+UNITS = {VCPU: 'vCPU', PCPU: 'dedicated CPU', MEMORY_MB: 'MB of RAM',
+         DISK_GB: 'GB of disk'}
 
 
 @dataclasses.dataclass
@@ -46,37 +48,6 @@ def usable(total, reserved, allocation_ratio):
     return int((total - reserved) * allocation_ratio)
 
 
-def flavor_demand(flavor, boot_from_volume=False):
-    """What placement allocates for a VM of this (embedded) flavor.
-
-    ``resources:CLASS=N`` extra specs replace the flavor's own amount, and
-    granular ``resources<group>:CLASS=N`` add to it, as Nova's scheduler
-    builds its request.
-    """
-    flavor = flavor or {}
-    swap_mb = flavor.get('swap') or 0
-    disk = (flavor.get('ephemeral') or 0) + -(-int(swap_mb) // 1024)
-    if not boot_from_volume:
-        disk += flavor.get('disk') or 0
-    demand = {VCPU: flavor.get('vcpus') or 0,
-              MEMORY_MB: flavor.get('ram') or 0,
-              DISK_GB: disk}
-    specs = flavor.get('extra_specs') or {}
-    for key, value in sorted(specs.items()):
-        prefix, _sep, rc = key.partition(':')
-        if not rc or not prefix.startswith('resources'):
-            continue
-        try:
-            amount = int(value)
-        except (TypeError, ValueError):
-            continue
-        if prefix == 'resources':
-            demand[rc] = amount
-        else:
-            demand[rc] = demand.get(rc, 0) + amount
-    return demand
-
-
 def totals_short(demands, receivers):
     """The resource classes of which the receivers lack more than they have.
 
@@ -85,7 +56,7 @@ def totals_short(demands, receivers):
     :returns: one sentence per short resource class.
     """
     shortfalls = []
-    for rc in RESOURCE_CLASSES:
+    for rc in RESOURCE_CLASSES + (PCPU,):
         needed = sum(d.get(rc, 0) for d in demands)
         available = sum(max(0, r[rc].free) for r in receivers if rc in r)
         if needed > available:

@@ -20,6 +20,8 @@ and tested on its own.
 import dataclasses
 import typing
 
+from migrationhelper.i18n import _
+
 LIVE_MIGRATE = 'live-migrate'
 COLD_MIGRATE = 'cold-migrate'
 CONFIRM_THEN_LIVE_MIGRATE = 'confirm-resize+live-migrate'
@@ -49,6 +51,12 @@ COLD_MOVES = frozenset((
 
 # Moves that take room on another host (a scheduler decision).
 NEEDS_ROOM = LIVE_MOVES | COLD_MOVES | {EVACUATE}
+# The cold move that replaces a live one the VM cannot take.
+COLD_INSTEAD = {
+    LIVE_MIGRATE: COLD_MIGRATE,
+    CONFIRM_THEN_LIVE_MIGRATE: CONFIRM_THEN_COLD_MIGRATE,
+    RESET_THEN_LIVE_MIGRATE: RESET_THEN_COLD_MIGRATE,
+}
 
 # Nova's power_state codes (nova/compute/power_state.py).
 POWER_STATE_NAMES = {
@@ -94,6 +102,10 @@ class ServerFacts:
     # A description of the migration that put an ERROR VM in ERROR, or None
     # when its last move (if any) did not fail.
     failed_migration: str | None = None
+    # Why it cannot move live (live_moves.Limit), or why a live move cuts
+    # its network.
+    no_live_move: str | None = None
+    live_interrupts: str | None = None
 
     @property
     def is_running(self):
@@ -118,17 +130,25 @@ class Decision(typing.NamedTuple):
     reason: str = ''
 
 
-def decide(server, host, allow_evacuate=False):
+def decide(server, host, allow_evacuate=False, allow_downtime=False):
     """Return the :class:`Decision` for one VM on one host.
 
     :param server: :class:`ServerFacts` of the VM.
     :param host: :class:`HostFacts` of its nova-compute service.
     :param allow_evacuate: the operator confirmed that a host whose service
         is down but not forced down is fenced (``--evacuate``).
+    :param allow_downtime: the operator accepts downtime for VMs that
+        cannot move live cleanly (``--allow-downtime``).
     """
     if not host.is_up:
         return _decide_on_dead_host(server, host, allow_evacuate)
+    chosen = _decide_on_live_host(server)
+    if chosen.action in LIVE_MOVES:
+        return _live_or_instead(chosen, server, allow_downtime)
+    return chosen
 
+
+def _decide_on_live_host(server):
     status = server.status
     if server.task_state or status in BUSY_STATUSES:
         return Decision(WAIT, 'task in progress: %s' % (
@@ -158,6 +178,35 @@ def decide(server, host, allow_evacuate=False):
     why = BLOCKING_STATUSES.get(
         status, 'status %s cannot be migrated' % status)
     return Decision(SKIP, '%s; %s' % (why, server.owner))
+
+
+def _live_or_instead(chosen, server, allow_downtime):
+    """A live move, unless the VM cannot take one cleanly.
+
+    Without the operator's consent to downtime such a VM is skipped; with
+    it, it moves cold (stopped while its disk is copied, started again on
+    the new host) or, when only its network is cut, live.
+    """
+    why = server.no_live_move or server.live_interrupts
+    if not why:
+        return chosen
+    if not allow_downtime:
+        instead = (_('cold, shut down while it moves') if
+                   server.no_live_move else _('live, its network cut'))
+        return Decision(SKIP, _(
+            'cannot move live without downtime: %(why)s; '
+            '--allow-downtime moves it %(instead)s; %(owner)s') % {
+            'why': why, 'instead': instead, 'owner': server.owner})
+    if not server.no_live_move:
+        return Decision(chosen.action, '; '.join(
+            r for r in (chosen.reason, why) if r))
+    if server.status == 'PAUSED':
+        return Decision(SKIP, _(
+            'paused, and it cannot move live (%(why)s): unpause it to move '
+            'it cold; %(owner)s') % {'why': why, 'owner': server.owner})
+    return Decision(COLD_INSTEAD[chosen.action], '; '.join(r for r in (
+        chosen.reason, _('cannot move live (%s): moved cold, shut down '
+                         'while it moves') % why) if r))
 
 
 def _decide_on_dead_host(server, host, allow_evacuate):

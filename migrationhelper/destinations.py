@@ -24,10 +24,12 @@ from osc_lib import exceptions
 
 from migrationhelper import capacity
 from migrationhelper import decision
+from migrationhelper import demand
 from migrationhelper.i18n import _
 from migrationhelper import placement_model as model
 from migrationhelper import providers
 from migrationhelper import shape
+from migrationhelper import vm_reads
 
 
 @dataclasses.dataclass
@@ -58,11 +60,9 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
     if not moving:
         return Verdicts(list(planned), [])
     warnings = []
-    demands = {p.server.id: capacity.flavor_demand(
-        p.server.flavor, boot_from_volume=not p.server.image)
-        for p in moving}
-    offers, summaries = shape.offered_room(placement, receiving,
-                                           demands.values())
+    demands = {p.server.id: _demand(p, warnings) for p in moving}
+    offers, summaries = shape.offered_room(
+        placement, receiving, [d.resources for d in demands.values()])
     zones = shape.host_zones(compute, receiving)
     receivers = [model.Receiver(h.host, zones.get(h.host),
                                 *summaries.get(h.host, (frozenset(), {})))
@@ -70,7 +70,6 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
     groups, group_of = shape.read_groups(compute, moving, receivers)
     read = _Read(
         offers=offers, group_of=group_of,
-        image_traits=shape.read_image_traits(compute, moving, warnings),
         known_classes=set().union(*(r.resources for r in receivers)) or set(
             capacity.RESOURCE_CLASSES),
         pinned_known=shape.pinned_zone_shown(compute),
@@ -92,11 +91,15 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
     if read.unjudged:
         warnings.append(_(
             'The plan cannot judge where %s can go: the scheduler picks, '
-            'and the drain does not refuse for them.') % ', '.join(
+            'and the drain refuses for them only where no host passes '
+            'placement and the filters the plan knows.') % ', '.join(
             '%s (%s)' % (p.server.name, p.server.id) for p in moving
             if p.server.id in read.unjudged))
-    placements = {key: placement if key not in read.unjudged else None
-                  for key, placement in placements.items()}
+        for n in needs:
+            if n.key in read.unjudged:
+                refusal = model.refused_alone(n, receivers, groups)
+                placements[n.key] = (model.Placement(None, refusal)
+                                     if refusal else None)
     shortfalls = []
     if any(p is not None and p.host is None for p in placements.values()):
         shortfalls = capacity.totals_short(
@@ -133,7 +136,6 @@ class _Read:
 
     offers: dict            # {demand key: hosts placement offers}
     group_of: dict          # {server ID: (group IDs)}
-    image_traits: dict      # {image ID: (required, forbidden)}
     known_classes: set      # resource classes the receivers' roots have
     pinned_known: bool      # whether listings show pinned zones
     only_hosts: dict        # {source host: (host names, why)}
@@ -152,31 +154,40 @@ def needs_room(planned):
             planned.server.compute_host == planned.source.host)
 
 
-def vm_needs(planned, demand, read):
-    """The model's Needs of one VM asking ``demand`` of placement."""
+def _demand(planned, warnings):
+    """What the VM asks of placement, from its flavor and image."""
+    server = planned.server
+    image = vm_reads.image_id(server)
+    if image and planned.image_properties is None:
+        warnings.append(_(
+            'Image %s could not be read: what its properties ask of a host '
+            '(traits, CPU pinning, vTPM) is not checked.') % image)
+    return demand.build(server.flavor, planned.image_properties,
+                        boot_from_volume=image is None)
+
+
+def vm_needs(planned, asked, read):
+    """The model's Needs of one VM asking ``asked`` (demand.Demand)."""
     server = planned.server
     flavor = server.flavor or {}
-    extra_specs = flavor.get('extra_specs') or {}
-    offered = read.offers[shape.demand_key(demand)]
-    for rc in sorted(rc for rc, n in demand.items()
+    offered = read.offers[asked.key]
+    for rc in sorted(rc for rc, n in asked.resources.items()
                      if n and rc not in read.known_classes):
         read.warnings.append(_(
             'Flavor %(flavor)s asks for %(rc)s, which no receiving host '
             'has on its own provider: placement says where one such VM '
             'fits, the plan does not count how many do.') % {
             'flavor': flavor.get('original_name'), 'rc': rc})
-    for prefix, what in shape.UNSEEN_SPECS:
-        keys = sorted(k for k in extra_specs if k.startswith(prefix))
-        if keys:
-            read.warnings.append(_(
-                'Flavor %(flavor)s sets %(keys)s (%(what)s), which the plan '
-                'cannot check: the scheduler picks the hosts of its VMs.')
-                % {'flavor': flavor.get('original_name'),
-                   'keys': ', '.join(keys), 'what': what})
-            read.unjudged.add(server.id)
-    required, forbidden = shape.required_and_forbidden(extra_specs)
-    image_required, image_forbidden = read.image_traits.get(
-        (server.image or {}).get('id'), (frozenset(), frozenset()))
+    for keys, what in asked.unseen:
+        # Flavor extra specs have a colon, image properties do not.
+        asker = (_('Flavor %s') % flavor.get('original_name')
+                 if any(':' in k for k in keys) else
+                 _('Image %s') % vm_reads.image_id(server))
+        read.warnings.append(_(
+            '%(asker)s sets %(keys)s (%(what)s), which the plan cannot '
+            'check: the scheduler picks the hosts of its VMs.') % {
+            'asker': asker, 'keys': ', '.join(keys), 'what': what})
+        read.unjudged.add(server.id)
     source = planned.source.host
     only, why = read.only_hosts.get(source, (None, ''))
     return model.Needs(
@@ -184,12 +195,12 @@ def vm_needs(planned, demand, read):
         label='%s (%s)' % (server.name, server.id),
         source=source,
         # Classes only nested providers hold are left to placement's offer.
-        demand={rc: n for rc, n in demand.items()
+        demand={rc: n for rc, n in asked.resources.items()
                 if rc in read.known_classes},
         zone=(server.pinned_availability_zone if read.pinned_known
               else server.availability_zone),
-        required_traits=required | image_required,
-        forbidden_traits=forbidden | image_forbidden,
+        required_traits=asked.required,
+        forbidden_traits=asked.forbidden,
         groups=read.group_of.get(server.id, ()),
         offered=offered,
         only_hosts=frozenset(only) if only is not None else None,

@@ -134,6 +134,7 @@ class Request:
     reason: str = ''
     check_capacity: bool = True
     allow_evacuate: bool = False
+    reads: plan.Reads = plan.Reads()
 
 
 def plan_drain(compute, request):
@@ -147,7 +148,7 @@ def plan_drain(compute, request):
     for host in request.hosts:
         migrations = cloud.list_host_migrations(compute, host)
         planned.extend(plan.plan_host(compute, host, request.allow_evacuate,
-                                      migrations))
+                                      migrations, request.reads))
         planned.extend(_pending_resizes(compute, host, migrations))
     return planned
 

@@ -93,6 +93,8 @@ class Options:
     max_parallel: int | None = None
     # The operator confirmed hosts that are down are fenced (--evacuate).
     allow_evacuate: bool = False
+    # The operator accepts downtime for VMs that cannot move live cleanly.
+    allow_downtime: bool = False
 
 
 def idle(seconds):

@@ -117,6 +117,22 @@ def place(needs, receivers, groups=None):
     return {n.key: model.assign(n) for n in order}
 
 
+def refused_alone(needs, receivers, groups=None):
+    """Why the VM could go nowhere even if it moved alone, or None.
+
+    Filters, and placement's offer for it alone: what the scheduler
+    refuses whatever else moves. For a VM whose host the model can only
+    hint at, the one certain refusal.
+    """
+    model = _Model(list(receivers), dict(groups or {}))
+    hosts, narrowed, refusal = model.eligible(needs)
+    if refusal:
+        return refusal
+    if needs.offered is not None and not set(hosts) & needs.offered:
+        return model._no_room(needs, hosts, narrowed)
+    return None
+
+
 def _size(demand):
     # Memory dominates real packing; vCPUs and disk break ties.
     return (demand.get(capacity.MEMORY_MB, 0), demand.get(capacity.VCPU, 0),

@@ -14,8 +14,12 @@
 
 import dataclasses
 
+from openstack import utils as sdk_utils
+
 from migrationhelper import cloud
 from migrationhelper import decision
+from migrationhelper import live_moves
+from migrationhelper import vm_reads
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,45 +36,103 @@ class PlannedServer:
     # that a move finds its own record without listing them first (None:
     # not read).
     known_migrations: frozenset | None = None
+    # Its image's properties: read for VMs that move (None: booted from a
+    # volume, not read, or unreadable).
+    image_properties: dict | None = None
+    # What limits its live move (live_moves.Limit).
+    live: live_moves.Limit = live_moves.Limit()
 
 
-def plan_host(compute, host, allow_evacuate=False, migrations=None):
+@dataclasses.dataclass(frozen=True)
+class Reads:
+    """What the plan reads beyond the listings, and the operator's consent.
+
+    :param network: the SDK's network proxy, or None: ports are then not
+        judged.
+    :param allow_downtime: VMs that cannot move live cleanly move anyway
+        (``--allow-downtime``).
+    """
+
+    network: object = None
+    allow_downtime: bool = False
+
+
+def plan_host(compute, host, allow_evacuate=False, migrations=None,
+              reads=Reads()):
     """List ``host``'s servers and decide the move each one needs.
 
     :param migrations: the host's migrations, when the caller read them
         (a drain does, once per host); otherwise they are read only when an
         ERROR server needs them.
+    :param reads: :class:`Reads`; its ports are listed once for the host.
     """
     servers = cloud.list_host_servers(compute, host)
     if migrations is None and any(s.status == 'ERROR' for s in servers):
         migrations = cloud.list_host_migrations(compute, host)
     planned = _plan(compute, servers, {host.host: host},
                     cloud.latest_migrations(migrations or []),
-                    allow_evacuate)
+                    allow_evacuate, reads, binding_host_id=host.host)
     if migrations is None:
         return planned
     known = frozenset(m.id for m in migrations)
     return [dataclasses.replace(p, known_migrations=known) for p in planned]
 
 
-def plan_servers(compute, servers, compute_hosts, allow_evacuate=False):
-    """Decide the move of each of ``servers``, wherever they are."""
+def plan_servers(compute, servers, compute_hosts, allow_evacuate=False,
+                 reads=Reads()):
+    """Decide the move of each of ``servers``, wherever they are.
+
+    :param reads: :class:`Reads`; ports are listed per VM.
+    """
     latest = {}
     for server in servers:
         if server.status == 'ERROR':
             latest.update(cloud.latest_migrations(
                 compute.migrations(server_id=server.id)))
     return _plan(compute, servers, {h.host: h for h in compute_hosts},
-                 latest, allow_evacuate)
+                 latest, allow_evacuate, reads)
 
 
-def _plan(compute, servers, hosts_by_name, latest, allow_evacuate):
-    planned = []
+def _plan(compute, servers, hosts_by_name, latest, allow_evacuate, reads,
+          **port_query):
+    """Decide twice: what each VM's state asks, then its live limits.
+
+    Images are read only for the VMs that move, ports for those that move
+    live.
+    """
+    first = []
     for server in servers:
         source = hosts_by_name.get(server.compute_host)
         facts = cloud.server_facts(compute, server, latest.get(server.id))
+        first.append((server, source, facts, decision.decide(
+            facts, cloud.host_facts(source), allow_evacuate)))
+    moving = [s for s, _h, _f, d in first
+              if d.action in decision.NEEDS_ROOM]
+    images = vm_reads.image_properties(compute, moving) if moving else {}
+    vnics = {}
+    live = [s for s, _h, _f, d in first if d.action in decision.LIVE_MOVES]
+    if live and reads.network is not None:
+        if port_query:
+            vnics = vm_reads.vnic_types(reads.network, **port_query)
+        else:
+            for server in live:
+                vnics.update(vm_reads.vnic_types(reads.network,
+                                                 device_id=server.id))
+
+    def supports(microversion):
+        return sdk_utils.supports_microversion(compute, microversion)
+
+    planned = []
+    for server, source, facts, _first in first:
+        properties = images.get(vm_reads.image_id(server))
+        limit = live_moves.judge(server.flavor, properties,
+                                 vnics.get(server.id, {}), supports)
+        facts = dataclasses.replace(
+            facts, no_live_move=limit.no_live_move,
+            live_interrupts=limit.interrupts)
         planned.append(PlannedServer(
             server, source, facts,
             decision.decide(facts, cloud.host_facts(source),
-                            allow_evacuate)))
+                            allow_evacuate, reads.allow_downtime),
+            image_properties=properties, live=limit))
     return sorted(planned, key=lambda p: (p.server.name or '', p.server.id))

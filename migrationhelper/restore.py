@@ -58,6 +58,7 @@ class Request:
     force: bool = False
     dry_run: bool = False
     check_capacity: bool = True
+    reads: plan.Reads = plan.Reads()
 
 
 def parse_time(text):
@@ -139,7 +140,8 @@ def plan_restore(compute, request, since):
                                  'then': migration.dest_compute}))
         else:
             away.append(server)
-    planned = plan.plan_servers(compute, away, request.compute_hosts)
+    planned = plan.plan_servers(compute, away, request.compute_hosts,
+                                reads=request.reads)
     return [_back_to(p, host) for p in planned], settled
 
 

@@ -18,41 +18,27 @@ flavor's resources and traits, its image's traits, its pinned zone, its
 groups). Never a request per VM: one zone listing, one server group
 listing, one placement allocation-candidates request per distinct flavor
 (the scheduler's own question, whose provider summaries carry each host's
-room and traits), one image read per distinct image, and one light server
+room and traits), and one light server
 listing per receiving host only when a VM to move is in a hard server
 group. Only a refusal reads more: the room of each host placement offered
-nothing, to say what it lacks.
+nothing, to say what it lacks. Images are read with the plan
+(``vm_reads``), each VM's demand built as Nova builds it (``demand``).
 
-What the client cannot see is said, not guessed: see :data:`UNSEEN_SPECS`
-and the operator guide's "What the plan knows, and what it cannot".
+What the client cannot see is said, not guessed: see
+:data:`migrationhelper.demand.UNSEEN` and the operator guide's "What the
+plan knows, and what it cannot".
 """
 
 from openstack.compute.v2 import server as sdk_server
-from openstack import exceptions as sdk_exceptions
 from openstack import utils as sdk_utils
 
 from migrationhelper import cloud
-from migrationhelper.i18n import _
 from migrationhelper import placement_model as model
 from migrationhelper import providers
 
 # 2.96 shows the zone a server was pinned to at boot (or by
 # default_schedule_zone); older APIs cannot tell it from where it landed.
 PINNED_AZ_MICROVERSION = '2.96'
-# Nova's deprecated image proxy, the one image read an admin of any cloud
-# has through the compute API; it answers only up to 2.35.
-IMAGE_PROXY_MICROVERSION = '2.35'
-
-# Flavor extra specs checked by scheduler filters or the compute host that
-# the plan cannot evaluate from the API, with what they concern.
-UNSEEN_SPECS = (
-    ('hw:numa_', _('NUMA topology')),
-    ('hw:cpu_policy', _('CPU pinning')),
-    ('hw:mem_page_size', _('huge pages')),
-    ('pci_passthrough:alias', _('PCI devices')),
-    ('aggregate_instance_extra_specs:', _('aggregate metadata')),
-    ('capabilities:', _('host capabilities')),
-)
 
 
 def offered_room(placement, receiving, demands):
@@ -161,44 +147,3 @@ def read_groups(compute, moving, receivers):
 def _policy(group):
     # 2.64 turned the "policies" list into one "policy".
     return group.get('policy') or (group.get('policies') or [None])[0]
-
-
-def read_image_traits(compute, moving, warnings):
-    """{image ID: (required, forbidden)} for the images of the VMs."""
-    image_ids = sorted({(p.server.image or {}).get('id') for p in moving} -
-                       {None})
-    traits = {}
-    for image_id in image_ids:
-        try:
-            response = compute.get('/images/%s' % image_id,
-                                   microversion=IMAGE_PROXY_MICROVERSION,
-                                   raise_exc=False)
-            sdk_exceptions.raise_from_response(response)
-        except sdk_exceptions.SDKException:
-            # Deleted images and clouds without the proxy: Nova kept the
-            # properties in the request spec, which no API shows.
-            warnings.append(_(
-                'Image %s could not be read: traits it may require are not '
-                'checked.') % image_id)
-            continue
-        properties = response.json().get('image', {}).get('metadata', {})
-        traits[image_id] = required_and_forbidden(properties)
-    return traits
-
-
-def required_and_forbidden(specs):
-    """The traits ``trait[<group>]:NAME=required|forbidden`` of specs.
-
-    Flavor extra specs and image properties spell them alike; granular
-    request groups add a suffix to ``trait`` (``trait1:NAME``).
-    """
-    required, forbidden = set(), set()
-    for key, value in (specs or {}).items():
-        prefix, _sep, name = key.partition(':')
-        if not name or not prefix.startswith('trait'):
-            continue
-        if value == 'required':
-            required.add(name)
-        elif value == 'forbidden':
-            forbidden.add(name)
-    return frozenset(required), frozenset(forbidden)

@@ -37,13 +37,15 @@ class Request:
     check_capacity: bool = True
     dry_run: bool = False
     allow_evacuate: bool = False
+    reads: plan.Reads = plan.Reads()
 
 
 def plan_servers(compute, placement, request, warn):
     """The servers' plan with destinations, or CommandError, nothing done."""
     servers = cloud.find_servers(compute, request.names)
     planned = plan.plan_servers(compute, servers, request.compute_hosts,
-                                allow_evacuate=request.allow_evacuate)
+                                allow_evacuate=request.allow_evacuate,
+                                reads=request.reads)
     receiving = receivers(request, planned, warn)
     return destinations.place_or_refuse(
         compute, placement, planned, receiving, warn,

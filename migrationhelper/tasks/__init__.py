@@ -47,11 +47,11 @@ def _confirm_then(move):
     return steps
 
 
-def _reset_then(move, expected):
+def _reset_then(move):
     def steps(task):
-        # The status it had before the move that failed: running VMs move
-        # live, the others cold, and end as they were.
-        task.expected = expected
+        # The status it had before the move that failed: it ends as it was.
+        task.expected = ('ACTIVE' if task.planned.facts.is_running
+                         else 'SHUTOFF')
         yield from reset_state.steps(task, task.planned.decision.reason)
         return (yield from move(task))
     return steps
@@ -62,9 +62,8 @@ MOVES = {
     table.COLD_MIGRATE: cold_migrate.steps,
     table.CONFIRM_THEN_LIVE_MIGRATE: _confirm_then(live_migrate.steps),
     table.CONFIRM_THEN_COLD_MIGRATE: _confirm_then(cold_migrate.steps),
-    table.RESET_THEN_LIVE_MIGRATE: _reset_then(live_migrate.steps, 'ACTIVE'),
-    table.RESET_THEN_COLD_MIGRATE: _reset_then(cold_migrate.steps,
-                                               'SHUTOFF'),
+    table.RESET_THEN_LIVE_MIGRATE: _reset_then(live_migrate.steps),
+    table.RESET_THEN_COLD_MIGRATE: _reset_then(cold_migrate.steps),
     table.EVACUATE: evacuate.steps,
     table.OFFLOAD: offload.steps,
 }

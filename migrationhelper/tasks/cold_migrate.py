@@ -10,11 +10,13 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""``nova migrate`` for a stopped VM, then the resize confirmed.
+"""``nova migrate``, then the resize confirmed.
 
 The howto's SHUTOFF case: cold migration (to the model's host, which the
 scheduler validates), waited for, confirmed so that no VM is left in
-VERIFY_RESIZE, verified, retried on failure.
+VERIFY_RESIZE, verified, retried on failure. A running VM that cannot
+move live goes this way too when the operator accepts the downtime: Nova
+stops it, copies it and starts it on the new host.
 """
 
 from migrationhelper.i18n import _
@@ -22,9 +24,9 @@ from migrationhelper import sdk_compat
 from migrationhelper.tasks import migrate
 
 
-# A cold move keeps the VM stopped: Nova would cold-migrate a running VM
-# too, but the decision table sends those live.
-STATUSES = frozenset(('SHUTOFF',))
+# The statuses Nova cold-migrates; the VM ends in the one it had. The
+# decision table sends running VMs live unless they cannot move live.
+STATUSES = frozenset(('SHUTOFF', 'ACTIVE'))
 
 
 def steps(task):

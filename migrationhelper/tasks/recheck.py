@@ -19,6 +19,8 @@ verified by ``left_source``), a task is let end, and the decision table
 is asked again when the VM changed.
 """
 
+import dataclasses
+
 from migrationhelper import cloud
 from migrationhelper import decision as table
 from migrationhelper.i18n import _
@@ -59,10 +61,16 @@ def steps(task):
 
 def decide_now(task, server):
     """The table's decision for the VM as it is now; the row shows it."""
-    facts = cloud.server_facts(task.compute, server)
+    planned = task.planned.facts
+    # What limits its live move was read with the plan and still holds.
+    facts = dataclasses.replace(
+        cloud.server_facts(task.compute, server),
+        no_live_move=planned.no_live_move,
+        live_interrupts=planned.live_interrupts)
     new = table.decide(facts,
                        cloud.host_facts(task.planned.source),
-                       task.options.allow_evacuate)
+                       task.options.allow_evacuate,
+                       task.options.allow_downtime)
     task.action = new.action
     if new.action == table.SKIP:
         return base.Result(outcomes.SKIPPED, new.reason)

@@ -52,6 +52,23 @@ def placement(app):
     return _guarded(app, _connection(app).placement, 'placement')
 
 
+def network(app):
+    """The network proxy, or None when the cloud has no network API.
+
+    Only ports are read through it (``vm_reads.vnic_types``).
+    """
+    from keystoneauth1 import exceptions as ks_exceptions
+    from openstack import exceptions as sdk_exceptions
+    proxy = _connection(app).network
+    try:
+        if not proxy.get_endpoint():
+            return None
+    except (ks_exceptions.EndpointNotFound, ks_exceptions.CatalogException,
+            sdk_exceptions.SDKException):
+        return None
+    return _guarded(app, proxy, 'network')
+
+
 def session(app):
     """The keystoneauth session the proxies share."""
     return _connection(app).session

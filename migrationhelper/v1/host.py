@@ -29,7 +29,7 @@ from migrationhelper.v1 import moves
 
 VM_COLUMNS = (
     'ID', 'Name', 'Status', 'Task State', 'Power State', 'Flavor', 'Project',
-    'Action', 'Reason',
+    'Action', 'Reason', 'Live Move',
 )
 VM_LONG_COLUMNS = (
     'User', 'vCPUs', 'RAM (MB)', 'Disk (GB)', 'Image', 'Volumes', 'Created',
@@ -61,6 +61,7 @@ def _vm_row(planned, long):
         server.id, server.name, server.status, server.task_state,
         _power_state_name(server.power_state), flavor.get('original_name'),
         server.project_id, planned.decision.action, planned.decision.reason,
+        _live_move(planned.live),
     )
     if not long:
         return row
@@ -73,6 +74,16 @@ def _vm_row(planned, long):
             v['id'] for v in server.attached_volumes or []),
         server.created_at,
     )
+
+
+def _live_move(limit):
+    """yes, or no / interrupted with why.
+
+    On this cloud, whatever its state now: a stopped VM started again
+    would move so.
+    """
+    why = limit.no_live_move or limit.interrupts
+    return '%s: %s' % (limit.verdict, why) if why else limit.verdict
 
 
 class ListHostVMs(command.Lister):
@@ -99,7 +110,8 @@ class ListHostVMs(command.Lister):
         host = hosts.resolve(parsed_args.host, compute_hosts)
         verdicts = destinations.place_plan(
             compute, clients.placement(self.app),
-            plan.plan_host(compute, host),
+            plan.plan_host(compute, host, reads=plan.Reads(
+                network=clients.network(self.app))),
             cloud.receiving_hosts(compute_hosts, excluded=(host.host,)))
         for warning in verdicts.warnings:
             moves.warn(self.app, warning)
@@ -205,7 +217,8 @@ class DrainHost(moves.MoveCommand):
             dry_run=parsed_args.dry_run, disable=parsed_args.disable,
             reason=drain.disable_reason(parsed_args.disable_reason),
             check_capacity=parsed_args.check_capacity,
-            allow_evacuate=parsed_args.evacuate)
+            allow_evacuate=parsed_args.evacuate,
+            reads=moves.plan_reads(self.app, parsed_args))
         outcomes, stop = drain.drain(
             compute, clients.placement(self.app), request, reporter,
             warn=self.warn)
@@ -215,7 +228,7 @@ class DrainHost(moves.MoveCommand):
 UNDRAIN_COLUMNS = ('Host', 'Service Status', 'Previous Disabled Reason')
 # Options that only mean something with --restore (argparse dests).
 RESTORE_ONLY = ('since', 'max_parallel', 'timeout', 'on_timeout', 'retries',
-                'check_capacity', 'wait')
+                'allow_downtime', 'check_capacity', 'wait')
 
 
 def _since(text):
@@ -299,7 +312,8 @@ class UndrainHost(moves.MoveCommand):
             options=moves.engine_options(parsed_args, host),
             since=parsed_args.since, force=parsed_args.force,
             dry_run=parsed_args.dry_run,
-            check_capacity=parsed_args.check_capacity)
+            check_capacity=parsed_args.check_capacity,
+            reads=moves.plan_reads(self.app, parsed_args))
         rows, stop, since = restore.restore(
             compute, clients.placement(self.app), request, reporter,
             warn=self.warn)

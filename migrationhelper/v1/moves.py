@@ -112,6 +112,15 @@ def add_engine_options(parser):
                'leave it running and report it in progress. Cold '
                'migrations cannot be aborted'))
     parser.add_argument(
+        '--allow-downtime', action='store_true', default=False,
+        help=_('Move the VMs that cannot move live cleanly anyway: cold '
+               '(Nova stops each, copies it and starts it on the new host) '
+               'those that cannot move live at all (vTPM, PCI or vGPU '
+               'devices, accelerators), and live with their network cut '
+               'those with SR-IOV or vDPA ports. Without it they are '
+               'skipped and reported (exit status 3); host vms shows '
+               'which they are'))
+    parser.add_argument(
         '--retries', metavar='<count>', type=_whole_number(0),
         default=defaults.DEFAULT_RETRIES,
         help=_('Retries of a failed move, after resetting the VM to active '
@@ -155,7 +164,16 @@ def engine_options(parsed_args, target_host=None):
         wait=parsed_args.wait,
         max_parallel=parsed_args.max_parallel,
         allow_evacuate=getattr(parsed_args, 'evacuate', False),
+        allow_downtime=parsed_args.allow_downtime,
     )
+
+
+def plan_reads(app, parsed_args):
+    """What the plan reads beyond the listings (ports), and the consent."""
+    from migrationhelper import plan
+    from migrationhelper.v1 import clients
+    return plan.Reads(network=clients.network(app),
+                      allow_downtime=parsed_args.allow_downtime)
 
 
 def result_rows(rows):

@@ -52,7 +52,8 @@ class SmartMigrate(moves.MoveCommand):
                 target=target, same_version=parsed_args.same_version,
                 check_capacity=parsed_args.check_capacity,
                 dry_run=parsed_args.dry_run,
-                allow_evacuate=parsed_args.evacuate),
+                allow_evacuate=parsed_args.evacuate,
+                reads=moves.plan_reads(self.app, parsed_args)),
             self.warn)
         options = moves.engine_options(parsed_args, target)
         if parsed_args.dry_run:

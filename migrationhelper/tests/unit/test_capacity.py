@@ -38,42 +38,6 @@ class TestUsable(testtools.TestCase):
         self.assertEqual(30, c.Resource(used=10, capacity=40).free)
 
 
-class TestFlavorDemand(testtools.TestCase):
-
-    def test_disk_counts_root_ephemeral_and_swap(self):
-        flavor = {'vcpus': 2, 'ram': 2048, 'disk': 20, 'ephemeral': 5,
-                  'swap': 1500}
-        self.assertEqual({c.VCPU: 2, c.MEMORY_MB: 2048, c.DISK_GB: 27},
-                         c.flavor_demand(flavor))
-
-    def test_boot_from_volume_has_no_root_disk_in_placement(self):
-        flavor = {'vcpus': 1, 'ram': 512, 'disk': 20, 'ephemeral': 0,
-                  'swap': 0}
-        self.assertEqual(0, c.flavor_demand(flavor, True)[c.DISK_GB])
-
-    def test_missing_values_count_as_zero(self):
-        self.assertEqual({c.VCPU: 0, c.MEMORY_MB: 0, c.DISK_GB: 0},
-                         c.flavor_demand(None))
-
-
-class TestResourceExtraSpecs(testtools.TestCase):
-
-    def test_unsuffixed_resources_replace_the_flavor_amount(self):
-        flavor = {'vcpus': 4, 'ram': 1024, 'disk': 10, 'extra_specs': {
-            'resources:VCPU': '0', 'resources:PCPU': '4'}}
-        demand = c.flavor_demand(flavor)
-        self.assertEqual(0, demand[c.VCPU])
-        self.assertEqual(4, demand['PCPU'])
-
-    def test_granular_groups_add_and_garbage_is_ignored(self):
-        flavor = {'vcpus': 1, 'ram': 512, 'extra_specs': {
-            'resources1:CUSTOM_GPU': '1', 'resources2:CUSTOM_GPU': '1',
-            'resources:CUSTOM_X': 'lots', 'hw:numa_nodes': '2'}}
-        demand = c.flavor_demand(flavor)
-        self.assertEqual(2, demand['CUSTOM_GPU'])
-        self.assertNotIn('CUSTOM_X', demand)
-
-
 class TestTotalsShort(testtools.TestCase):
 
     def test_total_shortage_names_the_resource_and_amount(self):

@@ -137,3 +137,55 @@ class TestDecideOnDeadHost(testtools.TestCase):
                           DEAD_FENCED)
         self.assertEqual(d.SKIP, result.action)
         self.assertIn('migrating', result.reason)
+
+
+class TestWhatCannotMoveLive(testtools.TestCase):
+    """VMs live_moves judges unable to move live, or cut off while moving."""
+
+    NO_LIVE = dict(no_live_move='vTPM: Nova moves vTPM VMs live from '
+                                '2026.1 on only')
+    CUT = dict(live_interrupts='port(s) p1 (direct) are unplugged')
+
+    def test_skipped_without_consent_naming_why_and_the_option(self):
+        result = d.decide(facts('ACTIVE', **self.NO_LIVE), UP)
+        self.assertEqual(d.SKIP, result.action)
+        self.assertIn('vTPM', result.reason)
+        self.assertIn('--allow-downtime moves it cold', result.reason)
+        self.assertIn('proj-a', result.reason)
+        result = d.decide(facts('ACTIVE', **self.CUT), UP)
+        self.assertEqual(d.SKIP, result.action)
+        self.assertIn('network cut', result.reason)
+
+    def test_moved_cold_with_consent(self):
+        for status, live, cold in (
+                ('ACTIVE', d.LIVE_MIGRATE, d.COLD_MIGRATE),
+                ('VERIFY_RESIZE', d.CONFIRM_THEN_LIVE_MIGRATE,
+                 d.CONFIRM_THEN_COLD_MIGRATE)):
+            result = d.decide(facts(status, **self.NO_LIVE), UP,
+                              allow_downtime=True)
+            self.assertEqual(cold, result.action, status)
+            self.assertIn('moved cold', result.reason)
+        result = d.decide(facts('ERROR', failed_migration='live failed',
+                                **self.NO_LIVE), UP, allow_downtime=True)
+        self.assertEqual(d.RESET_THEN_COLD_MIGRATE, result.action)
+
+    def test_network_cut_moves_live_with_consent(self):
+        result = d.decide(facts('ACTIVE', **self.CUT), UP,
+                          allow_downtime=True)
+        self.assertEqual(d.LIVE_MIGRATE, result.action)
+        self.assertIn('unplugged', result.reason)
+
+    def test_paused_cannot_move_cold(self):
+        result = d.decide(facts('PAUSED', power_state=3, **self.NO_LIVE),
+                          UP, allow_downtime=True)
+        self.assertEqual(d.SKIP, result.action)
+        self.assertIn('unpause', result.reason)
+
+    def test_stopped_vms_move_cold_as_ever(self):
+        result = d.decide(facts('SHUTOFF', power_state=4, **self.NO_LIVE),
+                          UP)
+        self.assertEqual(d.Decision(d.COLD_MIGRATE), result)
+
+    def test_dead_host_evacuates_whatever_the_devices(self):
+        result = d.decide(facts('ACTIVE', **self.NO_LIVE), DEAD_FENCED)
+        self.assertEqual(d.EVACUATE, result.action)

@@ -1,0 +1,146 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Whether a VM can move live on this cloud, judged before anything moves.
+
+From what an admin reads of the VM (its flavor's extra specs, its image's
+properties, its ports' ``binding:vnic_type``) and the compute API's
+newest microversion, which tells the release. Two kinds of limit:
+
+- it cannot move live (Nova refuses, or the move is known to fail): a
+  drain moves it cold only when the operator accepts the downtime;
+- it moves live, but its network is cut for the move (SR-IOV and vDPA
+  ports are unplugged and plugged again): also only with that consent.
+
+Where the API cannot show what decides it (a live-migratable PCI alias,
+the hosts' vGPU support), the VM is judged unable: a drain never sends a
+live migration it cannot tell will work. The operator guide's device
+table gives the rules by release. Pure: no API calls.
+"""
+
+import dataclasses
+
+from migrationhelper.i18n import _
+
+# The first compute API microversion of the releases that changed what
+# moves live (the newest microversion a cloud offers tells its release).
+RELEASE_2024_1 = '2.96'     # vGPU live migration
+RELEASE_2025_1 = '2.97'     # live-migratable PCI devices
+RELEASE_2026_1 = '2.101'    # vTPM live migration (secret security "host")
+
+# Port vnic types passed through to the guest, which Nova unplugs for the
+# move and plugs again at the destination (nova.network.model's
+# VNIC_TYPES_DIRECT_PASSTHROUGH): the VM keeps running, its network on
+# them is cut. A macvtap port is moved with the VM.
+UNPLUGGED_VNIC_TYPES = frozenset((
+    'direct', 'direct-physical', 'vdpa', 'remote-managed',
+))
+# Cyborg accelerator ports, which Nova does not move live at all.
+ACCELERATOR_VNIC_TYPES = frozenset((
+    'accelerator-direct', 'accelerator-direct-physical',
+))
+
+
+@dataclasses.dataclass(frozen=True)
+class Limit:
+    """Why a live move of the VM is not a clean one (None: it is)."""
+
+    # Why it cannot move live at all.
+    no_live_move: str | None = None
+    # Why its live move cuts its network.
+    interrupts: str | None = None
+
+    @property
+    def verdict(self):
+        if self.no_live_move:
+            return 'no'
+        if self.interrupts:
+            return 'interrupted'
+        return 'yes'
+
+
+def judge(flavor, image_properties, vnic_types, supports):
+    """The :class:`Limit` of one VM's live move.
+
+    :param flavor: the flavor the server embeds.
+    :param image_properties: its image's properties ({} when booted from a
+        volume or not read).
+    :param vnic_types: {port ID: vnic type} of its ports (empty when the
+        cloud has no network API).
+    :param supports: supports(microversion) says whether the compute API
+        offers it.
+    """
+    specs = (flavor or {}).get('extra_specs') or {}
+    image = image_properties or {}
+    reasons = [why for why in (
+        _vtpm(specs, image, supports),
+        _pci_alias(specs, supports),
+        _vgpu(specs, supports),
+        _accelerators(specs, vnic_types),
+    ) if why]
+    unplugged = sorted(p for p, t in vnic_types.items()
+                       if t in UNPLUGGED_VNIC_TYPES)
+    interrupts = None
+    if unplugged:
+        interrupts = _(
+            'port(s) %(ports)s (%(types)s) are unplugged for a live move: '
+            'its network on them is cut until it runs on the new host') % {
+            'ports': ', '.join(unplugged),
+            'types': ', '.join(sorted({vnic_types[p] for p in unplugged}))}
+    return Limit('; '.join(reasons) or None, interrupts)
+
+
+def _vtpm(specs, image, supports):
+    version = specs.get('hw:tpm_version') or image.get('hw_tpm_version')
+    if not version:
+        return None
+    if not supports(RELEASE_2026_1):
+        return _('vTPM: Nova moves vTPM VMs live from 2026.1 on only')
+    security = specs.get('hw:tpm_secret_security') or 'user'
+    if security != 'host':
+        return _(
+            'vTPM with secret security "%s": Nova moves it live only with '
+            'hw:tpm_secret_security=host') % security
+    return None
+
+
+def _pci_alias(specs, supports):
+    alias = specs.get('pci_passthrough:alias')
+    if not alias:
+        return None
+    if not supports(RELEASE_2025_1):
+        return _('PCI passthrough (%s): no live migration before '
+                 '2025.1') % alias
+    return _(
+        'PCI passthrough (%s): live only with a live-migratable alias and '
+        'VFIO variant driver, which the API cannot show') % alias
+
+
+def _vgpu(specs, supports):
+    if not any(k.startswith('resources') and k.endswith(':VGPU') and
+               str(v) not in ('', '0') for k, v in specs.items()):
+        return None
+    if not supports(RELEASE_2024_1):
+        return _('vGPU: no live migration before 2024.1')
+    return _(
+        'vGPU: live only where both hosts\' libvirt, QEMU and GPU driver '
+        'support it, which the API cannot show')
+
+
+def _accelerators(specs, vnic_types):
+    ports = sorted(p for p, t in vnic_types.items()
+                   if t in ACCELERATOR_VNIC_TYPES)
+    if specs.get('accel:device_profile') or ports:
+        return _('Cyborg accelerators (%s): Nova does not move them '
+                 'live') % ', '.join(
+            ports or [specs.get('accel:device_profile')])
+    return None

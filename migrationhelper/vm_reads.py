@@ -1,0 +1,74 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What the plan reads of VMs beyond their listing: images and ports.
+
+Never a request per VM where one per image or per host will do: a
+server listing at compute API 2.98 or later carries its image's
+properties, older ones need one read per distinct image; ports are listed
+once per host (``binding:host_id``), or per VM for the few VMs a
+smart-migrate names.
+"""
+
+from openstack import exceptions as sdk_exceptions
+
+# Nova's deprecated image proxy, the one image read an admin of any cloud
+# has through the compute API; it answers only up to 2.35.
+IMAGE_PROXY_MICROVERSION = '2.35'
+
+
+def image_id(server):
+    """The ID of the image the VM booted from; None if from a volume."""
+    return (server.image or {}).get('id') or None
+
+
+def image_properties(compute, servers):
+    """{image ID: its properties, or None if it could not be read}.
+
+    Deleted images and clouds without the image proxy cannot be read:
+    Nova kept the properties in the request spec, which no API shows.
+    """
+    found = {}
+    for server in servers:
+        image = server.image or {}
+        if image.get('id') and 'properties' in image:
+            found[image['id']] = image.get('properties') or {}
+    for missing in sorted({image_id(s) for s in servers} - set(found) -
+                          {None}):
+        response = compute.get('/images/%s' % missing,
+                               microversion=IMAGE_PROXY_MICROVERSION,
+                               raise_exc=False)
+        try:
+            sdk_exceptions.raise_from_response(response)
+        except sdk_exceptions.SDKException:
+            found[missing] = None
+            continue
+        found[missing] = response.json().get('image', {}).get(
+            'metadata', {})
+    return found
+
+
+def vnic_types(network, **query):
+    """{server ID: {port ID: vnic type}} of the ports the query lists.
+
+    :param network: the SDK's network proxy, or None when the cloud has no
+        network API (then no VM has ports to judge).
+    :param query: ``binding_host_id=host`` or ``device_id=server ID``.
+    """
+    if network is None:
+        return {}
+    found = {}
+    for port in network.ports(**query):
+        if port.device_id:
+            found.setdefault(port.device_id, {})[port.id] = (
+                port.binding_vnic_type or 'normal')
+    return found
