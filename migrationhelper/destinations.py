@@ -71,7 +71,7 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
     read = _Read(
         offers=offers, group_of=group_of,
         known_classes=set().union(*(r.resources for r in receivers)) or set(
-            capacity.RESOURCE_CLASSES),
+            capacity.RESOURCE_CLASSES + (capacity.PCPU,)),
         pinned_known=shape.pinned_zone_shown(compute),
         only_hosts=only_hosts or {}, warnings=warnings)
     if not read.pinned_known and len({r.zone for r in receivers}) > 1:

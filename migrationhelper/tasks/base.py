@@ -104,6 +104,11 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         self.queued_since = None
         self.next_poll = 0.0
         self.messages = []
+        facts = planned.facts
+        if (facts.no_live_move or facts.live_interrupts) and \
+                planned.decision.action != table.SKIP:
+            # The downtime the operator accepted stays on the row.
+            self.messages.append(planned.decision.reason)
         # The status the VM must show when it has moved.
         self.expected = None
         # Set while waiting for a poll (on a move, whose record the engine's

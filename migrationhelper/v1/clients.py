@@ -55,18 +55,23 @@ def placement(app):
 def network(app):
     """The network proxy, or None when the cloud has no network API.
 
-    Only ports are read through it (``vm_reads.vnic_types``).
+    Only ports are read through it (``vm_reads.vnic_types``). Credentials
+    without a catalog (``admin_token`` with an endpoint) give every service
+    that one endpoint: the compute API's is no network API.
     """
     from keystoneauth1 import exceptions as ks_exceptions
     from openstack import exceptions as sdk_exceptions
-    proxy = _connection(app).network
+    connection = _connection(app)
     try:
-        if not proxy.get_endpoint():
+        endpoint = connection.network.get_endpoint()
+        # The SDK appends Neutron's version to the endpoint it was given.
+        if not endpoint or endpoint.rstrip('/').removesuffix('/v2.0') == (
+                connection.compute.get_endpoint() or '').rstrip('/'):
             return None
     except (ks_exceptions.EndpointNotFound, ks_exceptions.CatalogException,
             sdk_exceptions.SDKException):
         return None
-    return _guarded(app, proxy, 'network')
+    return _guarded(app, connection.network, 'network')
 
 
 def session(app):
