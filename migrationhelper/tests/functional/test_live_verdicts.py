@@ -10,8 +10,11 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Pinned CPUs, vTPM and SR-IOV ports on a real Nova: what the plan asks
-of placement, what moves live, and what the drain does instead."""
+"""Pinned CPUs, vTPM and SR-IOV ports on a real Nova.
+
+What the plan asks of placement, what moves live, and what the drain does
+instead.
+"""
 
 import os
 
@@ -35,8 +38,10 @@ _REAL_UPDATE_PROVIDER_TREE = fake.FakeDriver.update_provider_tree
 
 
 def with_dedicated_cpus(driver, provider_tree, nodename, allocations=None):
-    """The fake hypervisor's inventory with dedicated CPUs besides its
-    shared ones, as ``[compute] cpu_dedicated_set`` makes libvirt report."""
+    """The fake hypervisor's inventory, with dedicated CPUs as well.
+
+    As ``[compute] cpu_dedicated_set`` makes libvirt report them.
+    """
     _REAL_UPDATE_PROVIDER_TREE(driver, provider_tree, nodename, allocations)
     inventory = provider_tree.data(nodename).inventory
     inventory['PCPU'] = {
@@ -163,8 +168,9 @@ class TestVTPM(VerdictTestCase):
         self.assertEqual('cold-migrate', rows['sealed']['Action'])
         self.assertIn('moved cold', rows['sealed']['Message'])
         sealed = self.nova_server(self.sealed['id'])
-        self.assertEqual(('ACTIVE', 1), (sealed['status'],
-                                          sealed['OS-EXT-STS:power_state']))
+        self.assertEqual(
+            ('ACTIVE', 1),
+            (sealed['status'], sealed['OS-EXT-STS:power_state']))
         self.assertNotEqual(HOST, sealed['OS-EXT-SRV-ATTR:host'])
         self.assertEqual(['migration'], [
             m['migration_type'] for m in self.migrations()
