@@ -106,11 +106,13 @@ def _plan(compute, servers, hosts_by_name, latest, allow_evacuate, reads,
         facts = cloud.server_facts(compute, server, latest.get(server.id))
         first.append((server, source, facts, decision.decide(
             facts, cloud.host_facts(source), allow_evacuate)))
+    # A VM waited for is decided again when its task ends: it may move.
     moving = [s for s, _h, _f, d in first
-              if d.action in decision.NEEDS_ROOM]
+              if d.action in decision.NEEDS_ROOM | {decision.WAIT}]
     images = vm_reads.image_properties(compute, moving) if moving else {}
     vnics = {}
-    live = [s for s, _h, _f, d in first if d.action in decision.LIVE_MOVES]
+    live = [s for s, _h, _f, d in first
+            if d.action in decision.LIVE_MOVES | {decision.WAIT}]
     if live and reads.network is not None:
         if port_query:
             vnics = vm_reads.vnic_types(reads.network, **port_query)
