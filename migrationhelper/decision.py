@@ -128,6 +128,9 @@ class HostFacts:
 class Decision(typing.NamedTuple):
     action: str
     reason: str = ''
+    # The operator accepted downtime for this move (--allow-downtime): the
+    # reason says which, and stays on the VM's row.
+    downtime: bool = False
 
 
 def decide(server, host, allow_evacuate=False, allow_downtime=False):
@@ -199,14 +202,14 @@ def _live_or_instead(chosen, server, allow_downtime):
             'why': why, 'instead': instead, 'owner': server.owner})
     if not server.no_live_move:
         return Decision(chosen.action, '; '.join(
-            r for r in (chosen.reason, why) if r))
+            r for r in (chosen.reason, why) if r), downtime=True)
     if server.status == 'PAUSED':
         return Decision(SKIP, _(
             'paused, and it cannot move live (%(why)s): unpause it to move '
             'it cold; %(owner)s') % {'why': why, 'owner': server.owner})
     return Decision(COLD_INSTEAD[chosen.action], '; '.join(r for r in (
         chosen.reason, _('cannot move live (%s): moved cold, shut down '
-                         'while it moves') % why) if r))
+                         'while it moves') % why) if r), downtime=True)
 
 
 def _decide_on_dead_host(server, host, allow_evacuate):

@@ -131,11 +131,14 @@ class _Request:
             amount = int(value)
         except (TypeError, ValueError):
             return
+        if amount < 0:
+            return      # Nova ignores it too
         group = prefix[len('resources'):]
         self.groups.setdefault(group, {})[rc] = amount
 
-    def add_amount(self, rc, amount, group=''):
-        self.groups.setdefault(group, {})[rc] = int(amount)
+    def add_amount(self, rc, amount):
+        """Into the unsuffixed group, replacing its amount, as Nova does."""
+        self.groups.setdefault('', {})[rc] = int(amount)
 
     def add_trait(self, name, value):
         if value == 'required':
@@ -218,8 +221,7 @@ def parse_cpu_spec(spec):
 def _translate_features(request, specs, image):
     encryption = _flavor_or_image(specs, image, 'mem_encryption')
     if _true(encryption):
-        request.add_amount(MEM_ENCRYPTION_CONTEXT, 1, group=_merged_group(
-            request, MEM_ENCRYPTION_CONTEXT))
+        request.add_amount(MEM_ENCRYPTION_CONTEXT, 1)
         model = _flavor_or_image(specs, image, 'mem_encryption_model')
         request.add_trait(MEM_ENCRYPTION_TRAITS.get(
             model or 'amd-sev', MEM_ENCRYPTION_TRAITS['amd-sev']), 'required')
@@ -229,7 +231,7 @@ def _translate_features(request, specs, image):
             rc = 'CUSTOM_PMEM_NAMESPACE_' + _normalize(label.strip())
             namespaces[rc] = namespaces.get(rc, 0) + 1
     for rc, count in namespaces.items():
-        request.add_amount(rc, count, group=_merged_group(request, rc))
+        request.add_amount(rc, count)
     tpm_version = _flavor_or_image(specs, image, 'tpm_version')
     if tpm_version:
         model = _flavor_or_image(specs, image, 'tpm_model')
@@ -254,11 +256,6 @@ def _translate_features(request, specs, image):
 def _true(value):
     # oslo's bool_from_string, as Nova reads these specs.
     return str(value).strip().lower() in ('1', 't', 'true', 'on', 'y', 'yes')
-
-
-def _merged_group(request, rc):
-    # Nova adds these to the unsuffixed group; merged, only the sum counts.
-    return next((g for g, r in request.groups.items() if rc in r), '')
 
 
 def _normalize(name):

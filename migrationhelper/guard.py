@@ -40,13 +40,14 @@ REQUEST_ERRORS = (sdk_exceptions.HttpException,
 TRANSIENT_STATUS_CODES = frozenset((502, 503, 504))
 READ_RETRY_SECONDS = 300
 
-# The calls of the SDK's compute and placement proxies that only read, or
-# (update_service) set a state to a value: repeating them is harmless.
+# The calls of the SDK's compute, placement and network proxies that only
+# read, or (update_service) set a state to a value: repeating them is
+# harmless.
 REPEATABLE_CALLS = frozenset((
     'aggregates', 'availability_zones', 'find_server', 'get',
     'get_server', 'get_server_action', 'hypervisors', 'migrations',
-    'server_actions', 'server_groups', 'server_migrations', 'servers',
-    'services', 'update_service',
+    'ports', 'server_actions', 'server_groups', 'server_migrations',
+    'servers', 'services', 'update_service',
 ))
 
 

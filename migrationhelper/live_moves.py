@@ -29,6 +29,7 @@ table gives the rules by release. Pure: no API calls.
 
 import dataclasses
 
+from migrationhelper import demand
 from migrationhelper.i18n import _
 
 # The first compute API microversion of the releases that changed what
@@ -84,7 +85,7 @@ def judge(flavor, image_properties, vnic_types, supports):
     reasons = [why for why in (
         _vtpm(specs, image, supports),
         _pci_alias(specs, supports),
-        _vgpu(specs, supports),
+        _vgpu(flavor, supports),
         _accelerators(specs, vnic_types),
     ) if why]
     unplugged = sorted(p for p, t in vnic_types.items()
@@ -125,9 +126,8 @@ def _pci_alias(specs, supports):
         'VFIO variant driver, which the API cannot show') % alias
 
 
-def _vgpu(specs, supports):
-    if not any(k.startswith('resources') and k.endswith(':VGPU') and
-               str(v) not in ('', '0') for k, v in specs.items()):
+def _vgpu(flavor, supports):
+    if not demand.build(flavor).resources.get('VGPU'):
         return None
     if not supports(RELEASE_2024_1):
         return _('vGPU: no live migration before 2024.1')

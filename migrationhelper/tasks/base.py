@@ -104,11 +104,7 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         self.queued_since = None
         self.next_poll = 0.0
         self.messages = []
-        facts = planned.facts
-        if (facts.no_live_move or facts.live_interrupts) and \
-                planned.decision.action != table.SKIP:
-            # The downtime the operator accepted stays on the row.
-            self.messages.append(planned.decision.reason)
+        self.note_downtime(planned.decision)
         # The status the VM must show when it has moved.
         self.expected = None
         # Set while waiting for a poll (on a move, whose record the engine's
@@ -253,6 +249,11 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
             settled=deleted)
         self.report('%s%s' % (ended.result, ': ' + ended.message
                               if ended.message else ''))
+
+    def note_downtime(self, decided):
+        """Keep on the row the downtime the operator accepted for it."""
+        if decided.downtime and decided.reason not in self.messages:
+            self.messages.append(decided.reason)
 
     def _elapsed(self):
         return round(self.clock() - self.started, 1) if self.started else 0.0

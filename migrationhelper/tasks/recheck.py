@@ -72,6 +72,7 @@ def decide_now(task, server):
                        task.options.allow_evacuate,
                        task.options.allow_downtime)
     task.action = new.action
+    task.note_downtime(new)
     if new.action == table.SKIP:
         return base.Result(outcomes.SKIPPED, new.reason)
     return new.action

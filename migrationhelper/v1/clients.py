@@ -26,7 +26,6 @@ answer, planning included.
 """
 
 from migrationhelper import defaults
-from migrationhelper.i18n import _
 
 
 def _connection(app):
@@ -38,10 +37,9 @@ def _connection(app):
 
 def _guarded(app, proxy, service):
     from migrationhelper import guard
-
-    def report(text):
-        app.stderr.write(_('WARNING: %s') % text + '\n')
-    return guard.GuardedProxy(proxy, guard.Guard(report=report), service)
+    from migrationhelper.v1 import moves
+    return guard.GuardedProxy(proxy, guard.Guard(
+        report=lambda text: moves.warn(app, text)), service)
 
 
 def compute(app):

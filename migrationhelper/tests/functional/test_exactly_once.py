@@ -228,8 +228,7 @@ class TestOtherActors(ExactlyOnceTestCase):
         with self.live_migration_held(HOST) as release:
             # The drain is held on its first live migration while an
             # operator moves the other VM by hand.
-            first = min((moved, staying), key=lambda s: s['name'])
-            second = staying if first is moved else moved
+            second = max((moved, staying), key=lambda s: s['name'])
 
             def operator():
                 self.admin_api.post_server_action(

@@ -66,8 +66,8 @@ class TestFaults(HardeningTestCase):
         with self.live_migration_held(HOST) as release:
             # Live migrations from one host go one at a time: while the
             # first is held, its owner deletes the other.
-            first = min((staying, leaving), key=lambda s: s['name'])
-            second = leaving if first is staying else staying
+            first, second = sorted((staying, leaving),
+                                   key=lambda s: s['name'])
 
             def delete_then_release():
                 self.admin_api.delete_server(second['id'])

@@ -125,8 +125,13 @@ class TestVTPM(VerdictTestCase):
         super().setUp()
         for host in base.HOSTS:
             self.add_traits(host, *TPM_TRAITS)
-        self.sealed = self.create_active('sealed', HOST, flavor=(
-            self.create_flavor_with('vtpm.user', {'hw:tpm_version': '2.0'})))
+        sealed_flavor = self.create_flavor_with(
+            'vtpm.user', {'hw:tpm_version': '2.0'})
+        self.sealed = self.create_active('sealed', HOST,
+                                         flavor=sealed_flavor)
+        # Stopped, it moves cold as every stopped VM: no downtime to accept.
+        self.stopped = self.create_shutoff('sealed-off', HOST,
+                                           flavor=sealed_flavor)
         self.portable = self.create_active('portable', HOST, flavor=(
             self.create_flavor_with('vtpm.host', {
                 'hw:tpm_version': '2.0', 'hw:tpm_secret_security': 'host'})))
@@ -150,6 +155,8 @@ class TestVTPM(VerdictTestCase):
         self.assertEqual(('yes', 'live-migrate'),
                          (rows['portable']['Live Move'],
                           rows['portable']['Action']))
+        self.assertEqual('cold-migrate', rows['sealed-off']['Action'])
+        self.assertTrue(rows['sealed-off']['Live Move'].startswith('no: '))
 
     def test_skipped_without_consent_moved_cold_with_it(self):
         rows = self.drain(HOST, expect=3)
@@ -160,7 +167,13 @@ class TestVTPM(VerdictTestCase):
         self.assertEqual(HOST, self.host_of(self.sealed))
         self.assertEqual('moved', rows['portable']['Result'])
         self.assertEqual(['live-migration'], [
-            m['migration_type'] for m in self.migrations()])
+            m['migration_type'] for m in self.migrations()
+            if m['instance_uuid'] == self.portable['id']])
+        self.assertEqual('moved', rows['sealed-off']['Result'])
+        self.assertNotIn('moved cold', rows['sealed-off']['Message'])
+        self.assertFalse(rows['sealed-off']['Message'].startswith(';'))
+        self.assertEqual('SHUTOFF', self.nova_server(
+            self.stopped['id'])['status'])
 
         rows = self.drain(HOST, '--allow-downtime')
 

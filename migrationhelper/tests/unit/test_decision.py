@@ -165,6 +165,7 @@ class TestWhatCannotMoveLive(testtools.TestCase):
                               allow_downtime=True)
             self.assertEqual(cold, result.action, status)
             self.assertIn('moved cold', result.reason)
+            self.assertTrue(result.downtime)
         result = d.decide(facts('ERROR', failed_migration='live failed',
                                 **self.NO_LIVE), UP, allow_downtime=True)
         self.assertEqual(d.RESET_THEN_COLD_MIGRATE, result.action)
@@ -174,6 +175,7 @@ class TestWhatCannotMoveLive(testtools.TestCase):
                           allow_downtime=True)
         self.assertEqual(d.LIVE_MIGRATE, result.action)
         self.assertIn('unplugged', result.reason)
+        self.assertTrue(result.downtime)
 
     def test_paused_cannot_move_cold(self):
         result = d.decide(facts('PAUSED', power_state=3, **self.NO_LIVE),

@@ -60,6 +60,17 @@ class TestStandardResources(testtools.TestCase):
         self.assertEqual(2, asked.resources['CUSTOM_GPU'])
         self.assertNotIn('CUSTOM_X', asked.resources)
 
+    def test_negative_amounts_are_ignored_as_nova_does(self):
+        asked = demand.build(flavor(vcpus=2, **spec(resources__VCPU='-1')))
+        self.assertEqual(2, asked.resources['VCPU'])
+
+    def test_a_feature_replaces_an_unsuffixed_amount(self):
+        # Nova's RequestGroup.add_resource replaces; groups still add up.
+        asked = demand.build(flavor(**spec(
+            hw__mem_encryption='yes', resources__MEM_ENCRYPTION_CONTEXT='3',
+            resources1__MEM_ENCRYPTION_CONTEXT='1')))
+        self.assertEqual(2, asked.resources['MEM_ENCRYPTION_CONTEXT'])
+
     def test_a_granular_vcpu_replaces_the_flavor_vcpus(self):
         # merged_resources() holds VCPU, so Nova adds no flavor VCPU.
         asked = demand.build(flavor(vcpus=8, **spec(resources1__VCPU='2')))
