@@ -21,6 +21,7 @@ from openstack import exceptions as sdk_exceptions
 from openstack import utils as sdk_utils
 from osc_lib import exceptions
 
+from migrationhelper import consumers
 from migrationhelper import decision
 from migrationhelper import hosts
 from migrationhelper.i18n import _
@@ -36,10 +37,7 @@ REQUIRED_COMPUTE_MICROVERSION = '2.65'
 HYPERVISOR_LIST_MICROVERSION = '2.87'
 
 # Migration statuses after which nothing more happens to the move.
-FINAL_MIGRATION_STATUSES = frozenset((
-    'completed', 'confirmed', 'reverted', 'done', 'error', 'failed',
-    'cancelled',
-))
+FINAL_MIGRATION_STATUSES = consumers.FINAL_STATUSES
 FAILED_MIGRATION_STATUSES = frozenset(('error', 'failed'))
 
 # Instance actions (nova/compute/instance_actions.py) that move a VM.
@@ -112,6 +110,38 @@ def list_host_migrations(compute, host):
 
 # 2.64: a group's "policy" and "rules" (2.64 turned "policies" into one).
 SERVER_GROUP_MICROVERSION = '2.64'
+
+
+def look_up_consumers(compute, consumer_ids):
+    """What Nova says of each placement consumer, asked as a server.
+
+    :returns: {consumer: consumers.Seen, NOT_FOUND or NO_ANSWER}. Any other
+        error than 404 (or refused credentials) is Nova unable to say: a
+        cell that does not answer gives a 500 before compute API 2.69, and
+        a record Nova's own response schema refuses after it.
+    """
+    seen = {}
+    for consumer in consumer_ids:
+        try:
+            server = compute.get_server(consumer)
+        except sdk_exceptions.NotFoundException:
+            seen[consumer] = consumers.NOT_FOUND
+        except sdk_exceptions.HttpException as e:
+            if e.status_code in (401, 403):
+                raise
+            seen[consumer] = consumers.NO_ANSWER
+        else:
+            seen[consumer] = consumers.Seen(server.compute_host,
+                                            server.status)
+    return seen
+
+
+def migration_records(migrations):
+    """The SDK's migrations as the accounting reads them."""
+    return [consumers.Migration(
+        uuid=m.uuid, server_id=m.server_id, source=m.source_compute,
+        dest=m.dest_compute, status=m.status, kind=m.migration_type)
+        for m in migrations]
 
 
 def list_server_groups(compute):

@@ -136,3 +136,25 @@ def _read_host(placement, host, with_traits):
                               % uuid).get('traits', []))
         provider_resources(placement, uuid, totals)
     return frozenset(traits), totals
+
+
+def tree_allocations(placement, host):
+    """Every allocation on the host's providers, nested ones included.
+
+    One listing of each compute node's provider tree, then one of each
+    provider's allocations: a constant number of requests per host,
+    however many VMs it holds.
+
+    :returns: {provider UUID: {consumer: {resource class: amount}}}.
+    """
+    allocations = {}
+    for root in root_providers(placement, host):
+        tree = get(placement, '/resource_providers?%s' % parse.urlencode(
+            {'in_tree': root})).get('resource_providers', [])
+        for provider in tree:
+            held = get(placement, '/resource_providers/%s/allocations'
+                       % provider['uuid']).get('allocations', {})
+            allocations[provider['uuid']] = {
+                consumer: dict(allocation.get('resources', {}))
+                for consumer, allocation in held.items()}
+    return allocations

@@ -21,13 +21,14 @@ confirmation, another status than it had) is ``left-unhealthy``: the host
 is empty of it, and the operator must look at it where it is.
 """
 
+from migrationhelper import consumers
 from migrationhelper import decision as table
 from migrationhelper.i18n import _
 from migrationhelper import outcomes
 from migrationhelper.tasks import base
 from migrationhelper.tasks import confirm_resize
 
-SUCCESSFUL_MIGRATION_STATUSES = frozenset(('completed', 'confirmed', 'done'))
+SUCCESSFUL_MIGRATION_STATUSES = consumers.ENDED_WELL
 # How long a resize that someone else's move left awaiting confirmation is
 # left to them: a drain or an operator confirms within seconds.
 MOVER_CONFIRM_GRACE = 30.0
