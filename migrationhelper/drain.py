@@ -31,6 +31,7 @@ from migrationhelper import cloud
 from migrationhelper import decision
 from migrationhelper import defaults
 from migrationhelper import destinations
+from migrationhelper import emptiness
 from migrationhelper import engine
 from migrationhelper.i18n import _
 from migrationhelper import outcomes
@@ -137,20 +138,26 @@ class Request:
     reads: plan.Reads = plan.Reads()
 
 
-def plan_drain(compute, request):
-    """Every VM on the hosts, and resizes from them awaiting confirmation.
+def plan_drain(compute, placement, request):
+    """The hosts' VMs and pending resizes, and whose their allocations are.
 
     Each host's migrations are listed once: they tell why ERROR VMs are in
-    ERROR, which resizes await confirmation, and which records a move will
-    not mistake for its own.
+    ERROR, which resizes await confirmation, which records a move will not
+    mistake for its own, and which allocations are moves'.
+
+    :returns: (planned servers, [(host, [consumers.Holder])]).
     """
-    planned = []
+    planned, accounts = [], []
     for host in request.hosts:
         migrations = cloud.list_host_migrations(compute, host)
-        planned.extend(plan.plan_host(compute, host, request.allow_evacuate,
-                                      migrations, request.reads))
+        on_host = plan.plan_host(compute, host, request.allow_evacuate,
+                                 migrations, request.reads)
+        accounts.append((host, emptiness.account(
+            compute, placement, host, {p.server.id for p in on_host},
+            migrations)))
+        planned.extend(on_host)
         planned.extend(_pending_resizes(compute, host, migrations))
-    return planned
+    return planned, accounts
 
 
 def _pending_resizes(compute, host, migrations):
@@ -205,11 +212,16 @@ def disable_hosts(compute, hosts, reason):
                                    disabled_reason=novas)
 
 
-def verify_empty(compute, hosts, rows):
-    """List the hosts again: what is still there is not moved."""
+def verify_empty(compute, placement, hosts, rows, sleep=None):
+    """List the hosts again, and read placement: what is left is not moved.
+
+    A VM still listed on a host is not moved; an allocation placement
+    still holds there is a row of its own (``emptiness``).
+    """
     by_id = {row.server_id: row for row in rows}
     for host in hosts:
-        for server in cloud.list_host_servers(compute, host):
+        servers = cloud.list_host_servers(compute, host)
+        for server in servers:
             row = by_id.get(server.id)
             if row is None:
                 rows.append(outcomes.Outcome(
@@ -220,6 +232,11 @@ def verify_empty(compute, hosts, rows):
                 row.result = outcomes.FAILED
                 row.message = '; '.join(filter(None, (
                     row.message, _('Nova still lists it on %s') % host.host)))
+        holders = emptiness.account_settled(
+            compute, placement, host, {s.id for s in servers},
+            cloud.list_host_migrations(compute, host),
+            sleep=sleep or engine.idle)
+        emptiness.add_leftover_rows(host, holders, rows)
     return rows
 
 
@@ -230,11 +247,18 @@ def drain(compute, placement, request, report=None, warn=None):
     :param warn: called with each thing the plan cannot check.
     """
     warn = warn or (lambda text: None)
+    planned, accounts = plan_drain(compute, placement, request)
+    emptiness.refuse_unexplained(accounts)
+    for warning in emptiness.warnings(accounts):
+        warn(warning)
     planned = destinations.place_or_refuse(
-        compute, placement, plan_drain(compute, request), receivers(request),
+        compute, placement, planned, receivers(request),
         warn, refuse=request.check_capacity, dry_run=request.dry_run)
     if request.dry_run:
-        return outcomes.planned_outcomes(planned, request.options), None
+        rows = outcomes.planned_outcomes(planned, request.options)
+        for host, holders in accounts:
+            emptiness.add_leftover_rows(host, holders, rows)
+        return rows, None
     if request.disable:
         disable_hosts(compute, request.hosts, request.reason)
     runner = engine.Engine(compute, request.options, report)
@@ -242,5 +266,5 @@ def drain(compute, placement, request, report=None, warn=None):
     if runner.stopped:
         return rows, runner.stopped
     return engine.after_the_moves(
-        lambda moved: verify_empty(compute, request.hosts, moved), rows,
-        warn)
+        lambda moved: verify_empty(compute, placement, request.hosts, moved),
+        rows, warn)

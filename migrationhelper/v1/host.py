@@ -125,7 +125,8 @@ HOST_STATUS_FIELDS = (
     'Service State', 'Disabled Reason', 'Forced Down', 'Hypervisor Type',
     'Hypervisor Version', 'vCPUs Used', 'vCPUs Capacity', 'RAM Used (MB)',
     'RAM Capacity (MB)', 'Disk Used (GB)', 'Disk Capacity (GB)', 'VMs',
-    'VMs By Status', 'Migrations In Progress',
+    'VMs By Status', 'Migrations In Progress', 'Allocations',
+    'Placement Empty',
 )
 
 
@@ -143,7 +144,10 @@ def _migration_summary(migration):
 class ShowHostStatus(command.ShowOne):
     _description = _(
         'Show a compute host: its service, hypervisor, resources used and '
-        'usable in placement, VMs by status and migrations in progress')
+        'usable in placement, VMs by status, migrations in progress, and '
+        'every allocation placement holds on it by consumer: VMs on the '
+        'host, moves, evacuated VMs, leftovers of failed moves, orphans, '
+        'and consumers of a cell that does not answer')
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
@@ -155,12 +159,16 @@ class ShowHostStatus(command.ShowOne):
         host = _find_host(compute, parsed_args.host)
         from migrationhelper import capacity
         from migrationhelper import cloud
+        from migrationhelper import consumers
+        from migrationhelper import emptiness
         from migrationhelper import providers
         placement = clients.placement(self.app)
         resources = providers.host_resources(placement, host)
         servers = cloud.list_host_servers(compute, host)
-        moving = cloud.migrations_in_progress(
-            cloud.list_host_migrations(compute, host))
+        migrations = cloud.list_host_migrations(compute, host)
+        moving = cloud.migrations_in_progress(migrations)
+        holders = emptiness.account(compute, placement, host,
+                                    {s.id for s in servers}, migrations)
         by_status = collections.Counter(s.status for s in servers)
         values = (
             host.host,
@@ -176,6 +184,9 @@ class ShowHostStatus(command.ShowOne):
             format_columns.DictColumn(dict(sorted(by_status.items()))),
             format_columns.ListDictColumn(
                 [_migration_summary(m) for m in moving]),
+            format_columns.ListDictColumn(
+                [consumers.summary(h) for h in holders]),
+            not holders,
         )
         return HOST_STATUS_FIELDS, values
 

@@ -20,7 +20,8 @@ FIELDS = [
     'Service State', 'Disabled Reason', 'Forced Down', 'Hypervisor Type',
     'Hypervisor Version', 'vCPUs Used', 'vCPUs Capacity', 'RAM Used (MB)',
     'RAM Capacity (MB)', 'Disk Used (GB)', 'Disk Capacity (GB)', 'VMs',
-    'VMs By Status', 'Migrations In Progress',
+    'VMs By Status', 'Migrations In Progress', 'Allocations',
+    'Placement Empty',
 ]
 
 
@@ -30,9 +31,11 @@ class TestHostStatus(base.NovaCloudTestCase):
         return self._get_provider_uuid_by_host(host)
 
     def test_service_hypervisor_resources_vms_and_migrations(self):
-        self.create_active('active', HOST)
-        self.create_shutoff('shutoff', HOST, api=self.project_b_api)
+        active = self.create_active('active', HOST)
+        shutoff = self.create_shutoff('shutoff', HOST,
+                                      api=self.project_b_api)
         resized = self.create_verify_resize('resized', HOST)
+        servers = (active, shutoff, resized)
         self.admin_api.put_service(self.service_id(HOST), {
             'status': 'disabled', 'disabled_reason': 'disk replacement'})
 
@@ -78,6 +81,12 @@ class TestHostStatus(base.NovaCloudTestCase):
         self.assertEqual('migration', moving['type'])
         self.assertEqual(OTHER, moving['source'])
         self.assertEqual(HOST, moving['dest'])
+        # Every allocation here is a VM's on the host; the resize's source
+        # part is held by its migration on OTHER.
+        self.assertEqual(
+            {(s['id'], 'vm') for s in servers},
+            {(a['consumer'], a['kind']) for a in status['Allocations']})
+        self.assertFalse(status['Placement Empty'])
         self.assertEqual('finished', moving['status'])
 
     def test_reserved_and_allocation_ratio_are_applied(self):
