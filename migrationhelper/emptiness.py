@@ -35,7 +35,7 @@ from migrationhelper import providers
 # move's final status: the last check reads again for up to this long
 # before it calls such an allocation left behind.
 SETTLE_SECONDS = 15.0
-SETTLE_POLL_SECONDS = 1.0
+SETTLE_POLL_SECONDS = 0.25
 
 # The table's result for what placement still holds on a drained host.
 HELD = 'held-in-placement'

@@ -387,8 +387,8 @@ def listing_rows(row):
         'met' if large_model == small_model else 'MISSED')
 
     (small, small_req), (large, large_req) = sorted(accounting.items())
-    row('host status, every allocation by consumer: %d VMs + an orphan '
-        '(%d VMs: %d requests)' % (large, small, small_req),
+    row('host status by consumer, %d VMs + orphan (%d VMs: %d)'
+        % (large, small, small_req),
         '%d requests' % large_req, 'per host',
         'met' if large_req == small_req else 'MISSED')
 
