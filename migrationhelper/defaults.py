@@ -21,6 +21,11 @@ engine, the table and the SDK readers only when a command runs.
 # hour; anything longer deserves the operator's attention.
 DEFAULT_TIMEOUT = 3600
 DEFAULT_RETRIES = 1
+# A live migration whose memory left has not reached a new low for this
+# long does not converge (a VM dirtying memory as fast as it is copied).
+# Generous: a large VM's copy may plateau for a minute or two between
+# rounds, and a slow copy that keeps going lower is never stopped.
+DEFAULT_STALL_TIMEOUT = 300
 # Seconds before a request with no answer is given up (reads are then
 # retried, a move is looked for in Nova), unless clouds.yaml sets
 # api_timeout: a busy nova-api answers within seconds, a big listing in

@@ -88,6 +88,9 @@ class Options:
     retries: int = defaults.DEFAULT_RETRIES
     timeout: float = defaults.DEFAULT_TIMEOUT
     on_timeout: str = defaults.ABORT
+    # Seconds without a new low of memory left before a live migration is
+    # stalled (convergence.py); 0: never.
+    stall_timeout: float = defaults.DEFAULT_STALL_TIMEOUT
     wait: bool = True
     # Moves in flight in all; None: only the lanes limit them.
     max_parallel: int | None = None

@@ -144,3 +144,24 @@ def _accelerators(specs, vnic_types):
                  'live') % ', '.join(
             ports or [specs.get('accel:device_profile')])
     return None
+
+
+def passthrough_devices(flavor):
+    """Why a live migration of the VM must not be forced to complete.
+
+    Devices passed through with VFIO (a PCI alias, vGPUs): QEMU refuses to
+    post-copy them, and Nova's force-complete pauses or post-copies. None
+    when the VM has none. An operator may have moved such a VM live where
+    the hosts support it (2025.1 and later); it is then aborted instead.
+    """
+    specs = (flavor or {}).get('extra_specs') or {}
+    devices = []
+    if specs.get('pci_passthrough:alias'):
+        devices.append(_('PCI devices (%s)') % specs['pci_passthrough:alias'])
+    vgpus = demand.build(flavor).resources.get('VGPU')
+    if vgpus:
+        devices.append(_('%d vGPU(s)') % vgpus)
+    if not devices:
+        return None
+    return _('%s, passed through with VFIO, cannot be post-copied or '
+             'paused for the copy: aborted instead') % ', '.join(devices)

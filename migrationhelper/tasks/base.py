@@ -102,6 +102,10 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         # When a live migration we sent began waiting in nova-compute's
         # queue; None once Nova runs it (its deadline runs from then).
         self.queued_since = None
+        # Our running live migration's copy (convergence.Convergence) while
+        # it is watched, and why it was stopped if it stalled.
+        self.copy = None
+        self.stall_note = None
         self.next_poll = 0.0
         self.messages = []
         self.note_downtime(planned.decision)
@@ -269,4 +273,5 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
             'on in Nova') % self.waited())
 
     def waited(self):
-        return _('no end after %ds') % self.options.timeout
+        return self.stall_note or (
+            _('no end after %ds') % self.options.timeout)

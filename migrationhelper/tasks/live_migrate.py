@@ -23,6 +23,7 @@ from migrationhelper import decision as table
 from migrationhelper import defaults
 from migrationhelper import guard
 from migrationhelper.i18n import _
+from migrationhelper import live_moves
 from migrationhelper import outcomes
 from migrationhelper.tasks import base
 from migrationhelper.tasks import issuing
@@ -45,7 +46,8 @@ def _send(task):
 
 
 def on_timeout(task):
-    """The deadline passed: abort, force or leave a live migration."""
+    """The deadline passed, or the copy stalled: abort, force or leave."""
+    task.copy = None
     task.refresh()
     if task.action not in table.LIVE_MOVES or \
             task.server.status != 'MIGRATING':
@@ -63,7 +65,12 @@ def on_timeout(task):
     task.queued_since = None
     task.deadline = task.clock() + task.options.timeout
     if task.options.on_timeout == defaults.FORCE_COMPLETE:
-        return (yield from _force_complete(task))
+        devices = live_moves.passthrough_devices(task.server.flavor)
+        if devices is None:
+            return (yield from _force_complete(task))
+        # Post-copy with VFIO devices is refused by QEMU, and a pause
+        # cannot copy a device's state: never forced.
+        task.messages.append(_('not forced to complete: %s') % devices)
     return (yield from _abort(task, migration))
 
 

@@ -21,6 +21,7 @@ the power state it had. The move kind only says which request to send.
 """
 
 from migrationhelper import cloud
+from migrationhelper import convergence
 from migrationhelper.i18n import _
 from migrationhelper import outcomes
 from migrationhelper.tasks import base
@@ -107,10 +108,12 @@ def _once(task, how, send, statuses, queued):
     task.own_move = yield from task.issue(moving, send, task)
     if queued and task.own_move:
         task.queued_since = task.clock()
+        task.copy = convergence.Convergence(task.options.stall_timeout)
     yield from task.wait_move(look_first=False)
     # The move is over: what is left (confirming, judging) gets a deadline
     # of its own.
     task.queued_since = None
+    task.copy = None
     task.deadline = task.clock() + task.options.timeout
     yield from left_source.check_left(task, known)
     task.leave_lane()

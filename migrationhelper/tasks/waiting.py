@@ -18,8 +18,12 @@ Polls start fast (most moves of small VMs end in seconds) and slow down
 as a move goes on, so that a long migration costs few requests.
 """
 
+from openstack import exceptions as sdk_exceptions
+
 from migrationhelper import cloud
+from migrationhelper import convergence
 from migrationhelper import decision as table
+from migrationhelper import guard
 from migrationhelper.i18n import _
 
 MIN_POLL_INTERVAL = 0.25
@@ -33,6 +37,10 @@ LIVE_MIGRATION_RUNNING = frozenset(('running', 'post-migrating'))
 
 class TimedOut(Exception):
     """The task's deadline passed while it waited."""
+
+
+class Stalled(TimedOut):
+    """Our live migration's copy stopped converging (--stall-timeout)."""
 
 
 def poll_interval(elapsed):
@@ -55,22 +63,66 @@ class Waiting:
 
         A live migration's seconds count from when Nova starts copying it:
         one waiting behind another in nova-compute's queue gets --timeout
-        seconds in the queue, then --timeout seconds to run.
+        seconds in the queue, then --timeout seconds to run. While our own
+        live migration runs, its record is read at each poll (one request)
+        for the copy's progress: Stalled when it no longer converges.
         """
         now = self.clock()
-        if self.queued_since is None:
+        if self.queued_since is None and self.copy is None:
             if now >= self.deadline:
                 raise TimedOut()
             return
-        migration = self.running_migration()
-        if migration is not None and \
-                migration.status in LIVE_MIGRATION_RUNNING:
+        migration = self.progress_record()
+        running = migration is not None and \
+            migration.status in LIVE_MIGRATION_RUNNING
+        if self.queued_since is not None:
+            if not running:
+                if now - self.queued_since >= self.options.timeout:
+                    raise TimedOut()
+                return
             self.report(_('Nova started it, after %ds queued') % (
                 now - self.queued_since))
             self.queued_since = None
             self.deadline = now + self.options.timeout
-        elif now - self.queued_since >= self.options.timeout:
+        if now >= self.deadline:
             raise TimedOut()
+        if running and self.copy is not None:
+            self.watch_copy(now, migration)
+
+    def progress_record(self):
+        """The running migration's record; None if Nova would not say.
+
+        A progress read must never fail the move: Nova's own response
+        schema refuses some records libvirt writes (nothing processed yet,
+        with ``[api] response_validation = error``). Refused credentials
+        stop the run as anywhere else.
+        """
+        try:
+            return self.running_migration()
+        except sdk_exceptions.HttpException as e:
+            if e.status_code in (401, 403) or guard.is_transient(e):
+                raise
+            return None
+
+    def watch_copy(self, now, migration):
+        """Say how far the copy is; Stalled once it stops converging."""
+        copy = self.copy
+        # Compute API 2.23 fields; an SDK that lacks them reports nothing.
+        copy.observe(now, getattr(migration, 'memory_total_bytes', None),
+                     getattr(migration, 'memory_remaining_bytes', None))
+        if copy.report_due(now):
+            self.report(_('live-migrating %(percent)d%% (%(left)s left)') % {
+                'percent': copy.percent,
+                'left': convergence.size_text(copy.remaining)})
+        still = copy.stalled(now)
+        if still is not None:
+            self.stall_note = _(
+                'no progress for %(seconds)ds (--stall-timeout): stuck at '
+                '%(percent)d%%, %(left)s of %(total)s left') % {
+                'seconds': still, 'percent': copy.percent,
+                'left': convergence.size_text(copy.lowest),
+                'total': convergence.size_text(copy.total)}
+            raise Stalled()
 
     def pause(self):
         """Yield until the next poll, after checking the deadline."""

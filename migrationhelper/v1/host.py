@@ -238,7 +238,8 @@ class DrainHost(moves.MoveCommand):
 
 UNDRAIN_COLUMNS = ('Host', 'Service Status', 'Previous Disabled Reason')
 # Options that only mean something with --restore (argparse dests).
-RESTORE_ONLY = ('since', 'max_parallel', 'timeout', 'on_timeout', 'retries',
+RESTORE_ONLY = ('since', 'max_parallel', 'timeout', 'on_timeout',
+                'stall_timeout', 'retries',
                 'allow_downtime', 'check_capacity', 'wait')
 
 

@@ -104,13 +104,23 @@ def add_engine_options(parser):
                'counts from when the VM\'s turn comes')
         % defaults.DEFAULT_TIMEOUT)
     parser.add_argument(
+        '--stall-timeout', metavar='<seconds>', type=_whole_number(0),
+        default=defaults.DEFAULT_STALL_TIMEOUT,
+        help=_('A live migration whose memory left to copy has not reached '
+               'a new low for this long (default: %d) does not converge: '
+               '--on-timeout applies to it at once. A slow copy that keeps '
+               'going lower is never stopped by it; 0 turns it off')
+        % defaults.DEFAULT_STALL_TIMEOUT)
+    parser.add_argument(
         '--on-timeout', choices=defaults.ON_TIMEOUT_CHOICES,
         default=defaults.ABORT,
         help=_('What to do with a live migration still running at the '
-               'timeout: abort it (default; the VM stays running on its '
-               'source), force-complete it (pause and copy the rest), or '
-               'leave it running and report it in progress. Cold '
-               'migrations cannot be aborted'))
+               'timeout, or stalled: abort it (default; the VM stays running '
+               'on its source), force-complete it (Nova pauses it for the '
+               'last copy, or switches to post-copy if its '
+               'live_migration_permit_post_copy allows; a VM with PCI or vGPU '
+               'devices is aborted instead), or leave it running and report '
+               'it in progress. Cold migrations cannot be aborted'))
     parser.add_argument(
         '--allow-downtime', action='store_true', default=False,
         help=_('Move the VMs that cannot move live cleanly anyway: cold '
@@ -161,6 +171,7 @@ def engine_options(parsed_args, target_host=None):
         retries=parsed_args.retries,
         timeout=parsed_args.timeout,
         on_timeout=parsed_args.on_timeout,
+        stall_timeout=parsed_args.stall_timeout,
         wait=parsed_args.wait,
         max_parallel=parsed_args.max_parallel,
         allow_evacuate=getattr(parsed_args, 'evacuate', False),

@@ -47,6 +47,10 @@ class Record:
         self.__dict__.update(attrs)
 
 
+# The memory a live migration copies, as libvirt's monitor reports it.
+MEMORY = 4 << 30
+
+
 class FakeNova:
 
     def __init__(self, clock, live_seconds=3.0, cold_seconds=3.0):
@@ -59,6 +63,7 @@ class FakeNova:
         self.calls = collections.Counter()
         # (start, end, kind, source) of every move Nova carried out.
         self.moves = []
+        self.stuck = {}
         self._busy_until = collections.defaultdict(float)
 
     # -- building the cloud ---------------------------------------------------
@@ -81,9 +86,17 @@ class FakeNova:
             created_at=str(self.clock()).zfill(12), start=0.0, end=0.0,
             updated_at=self._stamp(),
             source_compute=source, dest_compute=dest,
-            migration_type='live-migration')
+            migration_type='live-migration', stuck_left=0.0, ramp=0.0)
         self.records.append(record)
         return record
+
+    def never_converges(self, server_id, left=0.6, after=5.0):
+        """The VM's next live migration stops converging.
+
+        It copies down to ``left`` of the memory in ``after`` seconds, then
+        no lower: it never ends unless forced or aborted.
+        """
+        self.stuck[server_id] = (left, after)
 
     def start_move(self, server_id, kind='live', host=None):
         """Another actor (an operator, a second drain) moves the VM."""
@@ -147,9 +160,14 @@ class FakeNova:
             start, end = now, now + self.cold_seconds
             server.status, server.task_state = 'RESIZE', 'resize_prep'
             server.previous_status = 'SHUTOFF'
+        stuck_left, ramp = self.stuck.pop(server.id, (0.0, end - start))
+        if stuck_left:
+            end = float('inf')
+            self._busy_until[source] = end
         self._touch(server)
         self.moves.append((now, end, kind, source))
         self.records.append(Record(
+            stuck_left=stuck_left, ramp=ramp,
             id=len(self.records) + 1, server_id=server.id,
             # nova-compute runs one live migration at a time per host.
             status='running' if start <= now else 'queued', start=start,
@@ -185,9 +203,27 @@ class FakeNova:
                 r.updated_at >= changes_since]
 
     def server_migrations(self, server):
+        self.calls['server_migrations'] += 1
         self._advance()
-        return [r for r in self.records if r.server_id == server.id and
-                r.status in ('queued', 'running')]
+        running = [r for r in self.records if r.server_id == server.id and
+                   r.status in ('queued', 'running')]
+        for record in running:
+            record.memory_total_bytes = MEMORY
+            record.memory_remaining_bytes = self._memory_left(record)
+        return running
+
+    def _memory_left(self, record):
+        if record.status == 'queued':
+            return MEMORY
+        copied = (self.clock() - record.start) / (record.ramp or 1.0)
+        return int(MEMORY * max(record.stuck_left, 1.0 - copied))
+
+    def force_complete_server_migration(self, migration, server):
+        """Nova pauses the VM for the last copy: the move ends now."""
+        self.calls['force_complete_server_migration'] += 1
+        record = next(r for r in self.records if r.id == migration.id)
+        record.end = self.clock()
+        self._advance()
 
     def live_migrate_server(self, server, host=None, block_migration=None):
         self.calls['live_migrate_server'] += 1

@@ -15,6 +15,7 @@
 import dataclasses
 
 from keystoneauth1 import exceptions as ks_exceptions
+from openstack import exceptions as sdk_exceptions
 import testtools
 
 from migrationhelper import decision
@@ -264,3 +265,90 @@ class TestOutcomes(EngineTestCase):
         # once.
         self.assertGreater(self.nova.calls['live_migrate_server'], 1)
         self.assertEqual([], self.nova.moves)
+
+
+class TestConvergence(EngineTestCase):
+    """Live migrations that stop converging, on the fake clock."""
+
+    def run_reported(self, plans, **options):
+        """Run the engine; return the rows and (time, VM, text) reports."""
+        reports = []
+
+        class Report:
+            def __call__(_self, task, text):
+                reports.append((self.clock.now, task.server.name, text))
+
+            def status(_self, counts):
+                pass
+        self.engine = engine.Engine(
+            self.nova, engine.Options(**options), progress=Report(),
+            clock=self.clock, sleep=self.clock.sleep)
+        return self.engine.run(plans), reports
+
+    def test_a_copy_stuck_at_40_percent_is_aborted_at_the_stall_timeout(self):
+        plan = self.live('busy-db')
+        self.nova.never_converges(plan.server.id, left=0.6, after=5.0)
+        [row], reports = self.run_reported([plan], stall_timeout=60)
+
+        self.assertEqual(outcomes.FAILED, row.result)
+        self.assertIn('no progress for 6', row.message)
+        self.assertIn('stuck at 40%, 2.4 GiB of 4.0 GiB left', row.message)
+        self.assertIn('aborted, the VM is still ACTIVE on src', row.message)
+        self.assertEqual(1, self.nova.calls['abort_server_migration'])
+        # Stopped at the stall timeout (plus a poll), not the hour's.
+        self.assertLess(self.clock.now, 5.0 + 60 + 10)
+        progress = [text for _t, _n, text in reports
+                    if text.startswith('live-migrating ')]
+        self.assertIn('live-migrating 40% (2.4 GiB left)', progress)
+
+    def test_a_slow_copy_that_keeps_converging_is_never_stalled(self):
+        self.nova.live_seconds = 600.0
+        [row], reports = self.run_reported([self.live('big')],
+                                           stall_timeout=30)
+        self.assertEqual(outcomes.MOVED, row.result)
+        self.assertEqual(0, self.nova.calls['abort_server_migration'])
+        # A line every 30 s at most, off a terminal as on one.
+        times = [t for t, _n, text in reports
+                 if text.startswith('live-migrating ') and '%' in text]
+        self.assertGreater(len(times), 10)
+        self.assertTrue(all(b - a >= 30 for a, b in zip(times, times[1:])),
+                        times)
+
+    def test_force_complete_finishes_a_stalled_copy(self):
+        plan = self.live('busy-db')
+        self.nova.never_converges(plan.server.id)
+        [row], _reports = self.run_reported(
+            [plan], stall_timeout=60, on_timeout=defaults.FORCE_COMPLETE)
+        self.assertEqual(outcomes.MOVED, row.result)
+        self.assertIn('forced to complete', row.message)
+        self.assertEqual(1, self.nova.calls['force_complete_server_migration'])
+
+    def test_a_vm_with_passthrough_devices_is_never_forced(self):
+        plan = self.live('gpu-vm')
+        self.nova.servers_by_id[plan.server.id].flavor = {
+            'vcpus': 4, 'extra_specs': {'resources:VGPU': '1'}}
+        self.nova.never_converges(plan.server.id)
+        [row], _reports = self.run_reported(
+            [plan], stall_timeout=60, on_timeout=defaults.FORCE_COMPLETE)
+        self.assertEqual(outcomes.FAILED, row.result)
+        self.assertIn('not forced to complete: 1 vGPU(s)', row.message)
+        self.assertEqual(0, self.nova.calls['force_complete_server_migration'])
+        self.assertEqual(1, self.nova.calls['abort_server_migration'])
+
+    def test_zero_turns_the_stall_timeout_off(self):
+        plan = self.live('busy-db')
+        self.nova.never_converges(plan.server.id)
+        [row], _reports = self.run_reported([plan], stall_timeout=0,
+                                            timeout=900)
+        self.assertEqual(outcomes.FAILED, row.result)
+        self.assertIn('no end after 900s', row.message)
+
+    def test_a_refused_progress_read_never_fails_the_move(self):
+        def refused(server):
+            # Nova's response schema refusing a record libvirt wrote.
+            self.nova.calls['refused'] += 1
+            raise sdk_exceptions.BadRequestException('memory_processed_bytes')
+        self.nova.server_migrations = refused
+        [row], _reports = self.run_reported([self.live('vm')])
+        self.assertEqual(outcomes.MOVED, row.result)
+        self.assertGreater(self.nova.calls['refused'], 0)
