@@ -550,6 +550,58 @@ class NovaCloudTestCase(test.TestCase,
             yield
 
     @contextlib.contextmanager
+    def live_copies(self, left_at, memory=4 << 30):
+        """Live migrations copy memory as libvirt's monitor reports it.
+
+        Every half second the fake driver saves the copy's progress on the
+        migration record (memory total, processed, remaining), as nova's
+        libvirt driver does: ``left_at(seconds)`` is the fraction of the
+        memory left after that long. The copy ends when nothing is left or
+        when Nova forces it to complete; an abort rolls it back, the VM
+        running on its source.
+        """
+        asked = {}
+        over = threading.Event()
+
+        def live_migration(context, instance, dest, post_method,
+                           recover_method, block_migration=False,
+                           migrate_data=None):
+            asked[instance.uuid] = set()
+            migration = migrate_data.migration
+            start = time.monotonic()
+            while not over.is_set():
+                left = max(0.0, left_at(time.monotonic() - start))
+                migration.memory_total = memory
+                migration.memory_remaining = int(memory * left)
+                migration.memory_processed = memory - int(memory * left)
+                migration.save()
+                if 'abort' in asked[instance.uuid]:
+                    return recover_method(context, instance, dest,
+                                          migrate_data,
+                                          migration_status='cancelled')
+                if left == 0.0 or 'force' in asked[instance.uuid]:
+                    return post_method(context, instance, dest,
+                                       block_migration, migrate_data)
+                time.sleep(0.5)
+
+        patches = contextlib.ExitStack()
+        for host in self.hosts:
+            driver = self.computes[host].manager.driver
+            for name, call in (
+                    ('live_migration', live_migration),
+                    ('live_migration_abort',
+                     lambda instance: asked[instance.uuid].add('abort')),
+                    ('live_migration_force_complete',
+                     lambda instance: asked[instance.uuid].add('force'))):
+                patches.enter_context(mock.patch.object(driver, name, call))
+        with patches:
+            try:
+                yield
+            finally:
+                # A copy still going when the test ends stops with it.
+                over.set()
+
+    @contextlib.contextmanager
     def ctrl_c_on_wait(self, wait=3):
         """Ctrl-C on the engine's ``wait``-th wait between polls.
 
