@@ -112,10 +112,25 @@ class Progress:
         self.stream.flush()
 
     def _status_text(self):
-        counts = ', '.join('%s %d' % item for item in
-                           (self._counts or {}).items())
-        return '%s%s %s' % (counts, ' |' if counts else '', _(
-            'elapsed %s') % _elapsed(self.clock() - self.started))
+        """The numbers, fitted to the terminal by our own arithmetic.
+
+        One column short of the width, so that the cursor never wraps; the
+        labels shortened to their first letter when they do not fit, then
+        cut. tqdm shortens a line only from 4.69 on, and distributions
+        ship older ones.
+        """
+        width = self._columns() - 1
+        elapsed = _elapsed(self.clock() - self.started)
+        items = list((self._counts or {}).items())
+        for short in (False, True):
+            counts = ', '.join('%s %d' % (label[:1] if short else label, n)
+                               for label, n in items)
+            text = '%s%s %s' % (counts, ' |' if counts else '',
+                                elapsed if short else
+                                _('elapsed %s') % elapsed)
+            if len(text) <= width:
+                return text
+        return text[:max(width, 1)]
 
     def _status_line(self):
         if self._line is None:

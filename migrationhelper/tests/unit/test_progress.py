@@ -98,6 +98,22 @@ class TestProgress(testtools.TestCase):
             self.assertLessEqual(len(part.rstrip()), 40, part)
         reporter.close()
 
+    def test_the_status_text_is_fitted_by_our_own_arithmetic(self):
+        # Whatever tqdm does (it shortens only from 4.69 on), the text it
+        # is given already fits: one column short of the width.
+        counts = {'done': 100, 'failed': 100, 'in flight': 100, 'left': 100}
+        for columns, expected in (
+                (100, 'done 100, failed 100, in flight 100, left 100 | '
+                      'elapsed 0:00'),
+                (40, 'd 100, f 100, i 100, l 100 | 0:00'),
+                (20, 'd 100, f 100, i 100')):
+            reporter = progress.Progress(io.StringIO(), live=False,
+                                         clock=FakeClock())
+            reporter._counts = counts
+            with fixtures.MockPatchObject(reporter, '_columns',
+                                          return_value=columns):
+                self.assertEqual(expected, reporter._status_text())
+
     def test_after_ctrl_c_it_says_what_goes_on_in_nova(self):
         stream = io.StringIO()
         reporter = progress.Progress(stream, live=False, clock=FakeClock())
