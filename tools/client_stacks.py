@@ -21,6 +21,11 @@ test cloud with each stack's own ``openstack``, a process of its own.
 Stacks:
 
 - ``2024.1``: OpenStack 2024.1 (Caracal), as Ubuntu 24.04 LTS ships it.
+- ``debian-13``: Debian 13 (trixie)'s own packages: python3-openstackclient
+  7.4.0, openstacksdk 4.4.0, osc-lib 3.2.0, cliff 4.9.1, keystoneauth1
+  5.10.0 and tqdm 4.67.1 as a packager found them; the rest at OpenStack
+  2025.1's upper constraints, which Debian 13 ships. On this machine's
+  Python, not trixie's 3.13.
 - ``lower-bounds``: every runtime requirement at exactly its lower bound
   in requirements.txt, so that the lower bounds are true.
 - ``latest``: the newest release of every requirement.
@@ -50,6 +55,23 @@ CARACAL = (
     'tqdm==4.66.2',
 )
 
+TRIXIE = (
+    'python-openstackclient==7.4.0',
+    'openstacksdk==4.4.0',
+    'osc-lib==3.2.0',
+    'cliff==4.9.1',
+    'keystoneauth1==5.10.0',
+    'tqdm==4.67.1',
+    'oslo.i18n==6.5.1',
+    'oslo.utils==8.2.0',
+    'oslo.config==9.7.1',
+    'stevedore==5.4.1',
+    'os-service-types==1.7.0',
+    'python-keystoneclient==5.6.0',
+    'python-novaclient==18.9.0',
+    'pbr==6.1.1',
+)
+
 
 def runtime_requirements():
     """(name, lower bound) of each line of requirements.txt."""
@@ -69,6 +91,7 @@ def stacks():
     requirements = runtime_requirements()
     return {
         '2024.1': list(CARACAL),
+        'debian-13': list(TRIXIE),
         'lower-bounds': ['%s==%s' % r for r in requirements],
         'latest': ['--upgrade'] + [name for name, _bound in requirements],
     }

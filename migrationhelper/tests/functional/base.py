@@ -223,6 +223,11 @@ def serve_over_http(cloud, directory, cloud_name, token=ADMIN_TOKEN,
     entry = {'auth_type': 'admin_token',
              'auth': {'endpoint': compute_url, 'token': token}}
     entry.update(cloud_entry)
+    if entry['auth_type'] == 'admin_token':
+        # openstacksdk 4.4.0 (2025.1, Debian 13) replaces a token given only
+        # under auth: with the string "None"; a top-level one it keeps, and
+        # every other release reads auth: as before.
+        entry.setdefault('token', entry['auth']['token'])
     return write_clouds_yaml(cloud, directory, cloud_name, **entry)
 
 
