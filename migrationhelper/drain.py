@@ -152,28 +152,42 @@ def plan_drain(compute, placement, request):
         migrations = cloud.list_host_migrations(compute, host)
         on_host = plan.plan_host(compute, host, request.allow_evacuate,
                                  migrations, request.reads)
+        listed = {p.server.id for p in on_host}
         accounts.append((host, emptiness.account(
-            compute, placement, host, {p.server.id for p in on_host},
-            migrations)))
+            compute, placement, host, listed, migrations)))
         planned.extend(on_host)
-        planned.extend(_pending_resizes(compute, host, migrations))
+        planned.extend(_pending_resizes(compute, host, migrations, listed))
     return planned, accounts
 
 
-def _pending_resizes(compute, host, migrations):
-    """Cold migrations from ``host`` left in VERIFY_RESIZE elsewhere.
+# Migration types a confirmation ends (cold migrations and resizes).
+COLD_MOVE_TYPES = frozenset(('migration', 'resize'))
 
-    An interrupted drain leaves them; the source keeps their allocation
-    until they are confirmed, so the drain is not over without them.
+
+def _pending_resizes(compute, host, migrations, listed):
+    """Cold moves from ``host`` whose VM has left it, not confirmed yet.
+
+    An interrupted drain leaves them awaiting confirmation, or still
+    finishing on the destination: Nova points the VM at its destination
+    before it marks the migration finished, so a listing of the host may
+    miss a VM that no migration listing calls finished yet. The source
+    keeps their allocation until they are confirmed, so the drain is not
+    over without them. A VM no longer resizing (a stale record) is left
+    out.
+
+    :param listed: the IDs of the VMs listed on the host (planned there).
     """
-    found = []
+    found, seen = [], set(listed)
     for migration in migrations:
-        if migration.status != 'finished' or \
-                migration.source_compute != host.host:
+        if migration.source_compute != host.host or \
+                migration.migration_type not in COLD_MOVE_TYPES or \
+                migration.status in cloud.FINAL_MIGRATION_STATUSES or \
+                migration.server_id in seen:
             continue
+        seen.add(migration.server_id)
         server = compute.get_server(migration.server_id)
-        if server.status == 'VERIFY_RESIZE' and \
-                server.compute_host != host.host:
+        if server.compute_host != host.host and \
+                server.status in ('RESIZE', 'VERIFY_RESIZE'):
             found.append(plan.PlannedServer(
                 server, host, cloud.server_facts(compute, server),
                 decision.Decision(

@@ -13,9 +13,12 @@
 """Is the host really empty? Placement's word as well as Nova's listing."""
 
 import contextlib
+import threading
+import time
 from unittest import mock
 import uuid
 
+import eventlet
 import fixtures
 from nova import context as nova_context
 from nova import exception as nova_exception
@@ -183,6 +186,42 @@ class TestLeftovers(PlacementTestCase):
         status = self.openstack_json('host', 'status', HOST)
         self.assertEqual([], status['Allocations'])
         self.assertTrue(status['Placement Empty'])
+
+
+class TestMovesFinishingElsewhere(PlacementTestCase):
+
+    def test_a_cold_move_finishing_elsewhere_is_confirmed(self):
+        # An operator's cold migration off the host, held where Nova has
+        # pointed the VM at its destination but not yet marked the
+        # migration finished: a listing of the host no longer shows it,
+        # and the source's allocation is the migration's until confirmed.
+        stopped = self.create_shutoff('stopped', HOST)
+        driver = self.computes[OTHER].manager.driver
+        release = threading.Event()
+        real = driver.finish_migration
+
+        def held(*args, **kwargs):
+            release.wait()
+            return real(*args, **kwargs)
+        with mock.patch.object(driver, 'finish_migration', held):
+            eventlet.spawn(self.admin_api.post_server_action,
+                           stopped['id'], {'migrate': {'host': OTHER}})
+            for _ in range(200):
+                server = self.nova_server(stopped['id'])
+                if server['OS-EXT-SRV-ATTR:host'] == OTHER:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(('RESIZE', OTHER), (
+                server['status'], server['OS-EXT-SRV-ATTR:host']))
+            eventlet.spawn_after(2, release.set)
+            rows, result = self.drain_rows(HOST)
+
+        row = rows[stopped['id']]
+        self.assertEqual('moved', row['Result'], result)
+        server = self.nova_server(stopped['id'])
+        self.assertEqual(('SHUTOFF', OTHER), (
+            server['status'], server['OS-EXT-SRV-ATTR:host']))
+        self.assertEqual({}, self.allocations(HOST))
 
 
 class TestCellNotAnswering(PlacementTestCase):
