@@ -127,13 +127,23 @@ def look_up_consumers(compute, consumer_ids):
         except sdk_exceptions.NotFoundException:
             seen[consumer] = consumers.NOT_FOUND
         except sdk_exceptions.HttpException as e:
-            if e.status_code in (401, 403):
+            if read_refused(e):
                 raise
             seen[consumer] = consumers.NO_ANSWER
         else:
             seen[consumer] = consumers.Seen(server.compute_host,
                                             server.status)
     return seen
+
+
+def read_refused(error):
+    """Whether a read's error is the caller's: refused credentials or role.
+
+    Any other error of a read that only informs (a consumer's lookup, a
+    copy's progress) means Nova could not answer that one read; the guard
+    has already sent it again while the API was away.
+    """
+    return getattr(error, 'status_code', None) in (401, 403)
 
 
 def migration_records(migrations):

@@ -37,9 +37,6 @@ from migrationhelper import providers
 SETTLE_SECONDS = 15.0
 SETTLE_POLL_SECONDS = 0.25
 
-# The table's result for what placement still holds on a drained host.
-HELD = 'held-in-placement'
-
 
 def account(compute, placement, host, server_ids, migrations):
     """Every allocation on the host's providers, as consumers.Holders.
@@ -118,7 +115,7 @@ def add_leftover_rows(host, holders, rows):
             continue
         rows.append(outcomes.Outcome(
             holder.consumer, row.name if row is not None else '',
-            decision.SKIP, HELD, host.host, None, 0.0,
+            decision.SKIP, outcomes.HELD_IN_PLACEMENT, host.host, None, 0.0,
             consumers.describe(holder),
             settled=holder.kind in consumers.CLEAR_THEMSELVES))
     return rows

@@ -126,8 +126,13 @@ def _pci_alias(specs, supports):
         'VFIO variant driver, which the API cannot show') % alias
 
 
+def _vgpus(flavor):
+    """The vGPUs the flavor asks placement for, as Nova's scheduler does."""
+    return demand.build(flavor).resources.get('VGPU', 0)
+
+
 def _vgpu(flavor, supports):
-    if not demand.build(flavor).resources.get('VGPU'):
+    if not _vgpus(flavor):
         return None
     if not supports(RELEASE_2024_1):
         return _('vGPU: no live migration before 2024.1')
@@ -158,7 +163,7 @@ def passthrough_devices(flavor):
     devices = []
     if specs.get('pci_passthrough:alias'):
         devices.append(_('PCI devices (%s)') % specs['pci_passthrough:alias'])
-    vgpus = demand.build(flavor).resources.get('VGPU')
+    vgpus = _vgpus(flavor)
     if vgpus:
         devices.append(_('%d vGPU(s)') % vgpus)
     if not devices:

@@ -29,6 +29,9 @@ IN_PROGRESS = 'in-progress'
 # failed confirmation, say): the host is empty of it, the operator must
 # look at it where it is now.
 LEFT_UNHEALTHY = 'left-unhealthy'
+# Not a VM: an allocation placement still holds on the emptied host (an
+# orphan, a failed move's leftover); its row is keyed by the consumer.
+HELD_IN_PLACEMENT = 'held-in-placement'
 
 # Results of VMs that are, or may be, on another host now.
 OFF_SOURCE = frozenset((MOVED, IN_PROGRESS, LEFT_UNHEALTHY))

@@ -23,7 +23,6 @@ from openstack import exceptions as sdk_exceptions
 from migrationhelper import cloud
 from migrationhelper import convergence
 from migrationhelper import decision as table
-from migrationhelper import guard
 from migrationhelper.i18n import _
 
 MIN_POLL_INTERVAL = 0.25
@@ -100,7 +99,7 @@ class Waiting:
         try:
             return self.running_migration()
         except sdk_exceptions.HttpException as e:
-            if e.status_code in (401, 403) or guard.is_transient(e):
+            if cloud.read_refused(e):
                 raise
             return None
 

@@ -201,10 +201,11 @@ class TestLeftoverRows(testtools.TestCase):
         ], rows)
         moved, leftover, orphan = rows
         self.assertEqual(outcomes.MOVED, moved.result)
-        self.assertEqual(('mig', 'name-vm', emptiness.HELD, False),
+        self.assertEqual(('mig', 'name-vm', outcomes.HELD_IN_PLACEMENT, False),
                          (leftover.server_id, leftover.name,
                           leftover.result, leftover.settled))
-        self.assertEqual(('orphan', '', decision.SKIP, emptiness.HELD),
+        self.assertEqual(('orphan', '', decision.SKIP,
+                          outcomes.HELD_IN_PLACEMENT),
                          (orphan.server_id, orphan.name, orphan.action,
                           orphan.result))
         self.assertFalse(orphan.settled)
