@@ -36,6 +36,7 @@ What runs at once follows Nova, per source host:
   four stopped VMs in two rounds (0.8-0.93x of one at a time); 4 runs
   them at once (0.66-0.74x).
 
+Live migrations are sent first, cold moves as lanes allow beside them.
 A move holds its lane only while it uses the source: once Nova shows the
 VM on its destination (a cold migration awaiting confirmation, a live
 migration done), confirming and verifying it go on beside the next move.
@@ -65,6 +66,10 @@ from migrationhelper.tasks import waiting
 
 LANE_LIMITS = {base.LIVE: defaults.LIVE_PER_SOURCE,
                base.COLD: defaults.COLD_PER_SOURCE}
+
+# Moves starting at once on one source whose VMs are read in one listing
+# of the source rather than a GET each.
+READ_TOGETHER_FROM = 3
 
 # Migration statuses after which Nova updates the VM itself: the end of a
 # move, or (finished) a cold migration awaiting confirmation.
@@ -144,7 +149,10 @@ class Engine:
         nothing can be asked of Nova any more.
         """
         self._tasks = [tasks.new(self.context, p) for p in planned]
-        self._pending = list(self._tasks)
+        # Live migrations first: nova-compute runs them one at a time, so
+        # they are the longest chain; cold moves run beside them.
+        self._pending = sorted(self._tasks,
+                               key=lambda t: t.lane[0] != base.LIVE)
         self._active = []
         try:
             while self._pending or self._active:
@@ -153,6 +161,8 @@ class Engine:
                 self._start_what_fits()
                 for task, seen in self._poll_together():
                     self._resume(task, seen)
+                # A lane freed in this cycle is used now, not after a sleep.
+                self._start_what_fits()
                 if self._active:
                     if self.progress is not None:
                         self.progress.status(self.counts())
@@ -203,18 +213,25 @@ class Engine:
         in_flight = sum(not (t.standing_by or t.wants_lane)
                         for t in self._active)
 
-        def fits(task):
+        def fits(task, in_lane, in_flight):
             if self.options.max_parallel is not None and \
                     in_flight >= self.options.max_parallel:
                 return False
             return in_lane[task.lane] < LANE_LIMITS[task.lane[0]]
         for task in [t for t in self._active if t.wants_lane]:
-            if fits(task):
+            if fits(task, in_lane, in_flight):
                 task.grant_lane(self.clock())
                 in_lane[task.lane] += 1
                 in_flight += 1
+        lanes, flying, starting = collections.Counter(in_lane), in_flight, []
+        for task in self._pending:
+            if fits(task, lanes, flying):
+                starting.append(task)
+                lanes[task.lane] += 1
+                flying += 1
+        self._read_together(starting)
         for task in list(self._pending):
-            if not fits(task):
+            if not fits(task, in_lane, in_flight):
                 continue
             self._pending.remove(task)
             self._active.append(task)
@@ -225,6 +242,29 @@ class Engine:
                 in_lane[task.lane] += 1
             if not task.standing_by:
                 in_flight += 1
+
+    def _read_together(self, starting):
+        """One listing of a source for the moves starting there at once.
+
+        Each task's first step reads its VM; tasks starting together on
+        one source read them in one listing of the source's servers
+        instead of a GET each. A VM the listing leaves out (it left the
+        host, or is gone) is read on its own by its task.
+        """
+        by_source = collections.defaultdict(list)
+        for task in starting:
+            by_source[task.source].append(task)
+        for source, group in by_source.items():
+            if len(group) < READ_TOGETHER_FROM:
+                continue
+            try:
+                servers = self.compute.servers(
+                    details=True, all_projects=True, compute_host=source)
+            except guard.REQUEST_ERRORS:
+                continue
+            listed = {server.id: server for server in servers}
+            for task in group:
+                task.read_with_others(listed.get(task.server.id))
 
     def _resume(self, task, seen):
         if not task.resume(seen):

@@ -105,6 +105,7 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         # Our running live migration's copy (convergence.Convergence) while
         # it is watched, and why it was stopped if it stalled.
         self.copy = None
+        self.copy_read_at = None
         self.stall_note = None
         self.next_poll = 0.0
         self.messages = []
@@ -117,6 +118,9 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         self.waiting_on_move = False
         self.seen = None
         self.move_statuses = {}
+        # The VM's migrations as the cycle's shared listing showed them,
+        # until the task waits again (None: not listed this cycle).
+        self.listed_moves = None
         # Whether self.server was read before the last request we sent.
         self.stale = False
         # Whether self.server was read since the task last waited: then it

@@ -58,7 +58,10 @@ def finish(task, known):
     if task.server.status == 'VERIFY_RESIZE':
         yield from confirm_resize.steps(task)
     migration = yield from task.migration_end(known)
-    return judge(task, task.refresh(), migration)
+    # The VM as read since the task last waited (before the record showed
+    # the move closed, after which Nova leaves the VM be) is Nova's word.
+    return judge(task, task.server if task.fresh and not task.stale
+                 else task.refresh(), migration)
 
 
 def _let_the_mover_confirm(task):

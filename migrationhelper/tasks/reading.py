@@ -41,6 +41,16 @@ class Reading:
         self.fresh = True
         return self.server
 
+    def read_with_others(self, server):
+        """The VM as a listing of its host read now shows it, if listed.
+
+        One shown deleted is left to the task's own read, which says so.
+        """
+        if server is not None and server.status != 'DELETED':
+            self.server = server
+            self.stale = False
+            self.fresh = True
+
     def migrations(self):
         return list(self.compute.migrations(server_id=self.server.id))
 
@@ -72,13 +82,16 @@ class Reading:
         return migrations[0] if migrations else None
 
     def polled(self):
-        """The VM as this cycle's listing shows it, else as a GET does."""
+        """The VM as this cycle's listing shows it, else as a GET does.
+
+        None: the listing shows the move we sent still going on (our copy
+        predates the request), so the VM is busy with it; nothing is read.
+        """
         seen, self.seen = self.seen, None
         if seen is None:
             return self.refresh()
         if seen is UNCHANGED:
-            # Unchanged since our copy, unless our copy predates a request.
-            return self.refresh() if self.stale else self.server
+            return None if self.stale else self.server
         self.server = alive(seen)
         self.stale = False
         self.fresh = True

@@ -47,7 +47,8 @@ def steps(task):
     if task.action == table.SKIP:
         return base.Result(outcomes.SKIPPED, task.planned.decision.reason)
     planned = task.server
-    server = task.refresh()
+    # The engine may have read it with others starting at once (fresh).
+    server = task.server if task.fresh else task.refresh()
     if server.compute_host != task.source:
         raise preconditions.LeftSource()
     action = task.action

@@ -27,6 +27,10 @@ from migrationhelper.i18n import _
 
 MIN_POLL_INTERVAL = 0.25
 MAX_POLL_INTERVAL = 5.0
+# How often a running live migration's record is read for the copy's
+# progress (one request each), at most: a stall is seen within this much
+# of --stall-timeout, and a copy that ends sooner is never read.
+COPY_READ_INTERVAL = 5.0
 
 # Live migration statuses in which Nova is copying the VM (or finishing
 # the copy); before them it waits in nova-compute's queue (accepted,
@@ -62,20 +66,26 @@ class Waiting:
 
         A live migration's seconds count from when Nova starts copying it:
         one waiting behind another in nova-compute's queue gets --timeout
-        seconds in the queue, then --timeout seconds to run. While our own
-        live migration runs, its record is read at each poll (one request)
-        for the copy's progress: Stalled when it no longer converges.
+        seconds in the queue, then --timeout seconds to run. The cycle's
+        shared listing says when it starts (its record's status); without
+        one, its record is read. While it runs, the record is read every
+        COPY_READ_INTERVAL (one request) for the copy's progress: Stalled
+        when it no longer converges.
         """
         now = self.clock()
         if self.queued_since is None and self.copy is None:
             if now >= self.deadline:
                 raise TimedOut()
             return
-        migration = self.progress_record()
-        running = migration is not None and \
-            migration.status in LIVE_MIGRATION_RUNNING
+        migration = None
         if self.queued_since is not None:
-            if not running:
+            migration = self.listed_move(self.known)
+            # Without a listing, its record is read; not right after it was
+            # sent (stale): Nova has only just queued it.
+            if migration is None and not self.stale:
+                migration = self.progress_record()
+            status = migration.status if migration is not None else None
+            if status not in LIVE_MIGRATION_RUNNING:
                 if now - self.queued_since >= self.options.timeout:
                     raise TimedOut()
                 return
@@ -83,10 +93,35 @@ class Waiting:
                 now - self.queued_since))
             self.queued_since = None
             self.deadline = now + self.options.timeout
+            self.copy_read_at = now
         if now >= self.deadline:
             raise TimedOut()
-        if running and self.copy is not None:
-            self.watch_copy(now, migration)
+        if self.copy is not None and \
+                now - self.copy_read_at >= self.copy_read_interval():
+            self.copy_read_at = now
+            migration = self.progress_record()
+            if migration is not None and \
+                    migration.status in LIVE_MIGRATION_RUNNING:
+                self.watch_copy(now, migration)
+
+    def copy_read_interval(self):
+        stall_timeout = self.options.stall_timeout
+        if stall_timeout:
+            return min(COPY_READ_INTERVAL, stall_timeout / 4.0)
+        return COPY_READ_INTERVAL
+
+    def listed_move(self, known):
+        """The VM's newest move from the source not in ``known``, listed.
+
+        As this cycle's shared listing shows it; None if it showed none.
+        Each step of a move changes its record, so a record the listing
+        (of changes since before the move) leaves out has not changed.
+        """
+        if self.listed_moves is None or known is None:
+            return None
+        new = [m for m in self.listed_moves if m.id not in known and
+               m.source_compute == self.source]
+        return max(new, key=lambda m: m.created_at or '', default=None)
 
     def progress_record(self):
         """The running migration's record; None if Nova would not say.
@@ -128,6 +163,7 @@ class Waiting:
         self.check_deadline()
         self.schedule_poll()
         self.fresh = False
+        self.listed_moves = None
         yield
 
     def wait_until(self, done, look_first=True, on_move=False):
@@ -171,6 +207,7 @@ class Waiting:
         changed = any(self.move_statuses.get(i) != status
                       for i, status in statuses.items())
         self.move_statuses.update(statuses)
+        self.listed_moves = list(migrations)
         return changed
 
     def stand_by_until_idle(self, look_first=True):
@@ -201,9 +238,14 @@ class Waiting:
 
         Nova clears the task state and moves the VM before it marks the
         migration completed; reading it too early would see "running".
+        When this cycle's shared listing showed it closed already, that is
+        Nova's word, and it is not read again.
         """
         while True:
-            migration = self.new_migration(known)
+            migration = self.listed_move(known)
+            if migration is None or \
+                    migration.status not in cloud.FINAL_MIGRATION_STATUSES:
+                migration = self.new_migration(known)
             if migration is None or \
                     migration.status in cloud.FINAL_MIGRATION_STATUSES:
                 return migration

@@ -185,11 +185,13 @@ class FakeNova:
         return copy.copy(self.servers_by_id[server_id])
 
     def servers(self, details=True, all_projects=False, changes_since=None,
-                **query):
+                compute_host=None, **query):
         self.calls['servers'] += 1
         self._advance()
         return [copy.copy(s) for s in self.servers_by_id.values()
-                if changes_since is None or s.updated_at >= changes_since]
+                if (changes_since is None or
+                    s.updated_at >= changes_since) and
+                compute_host in (None, s.compute_host)]
 
     def migrations(self, server_id=None, host=None, changes_since=None):
         self._advance()

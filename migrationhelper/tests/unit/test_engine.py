@@ -24,6 +24,7 @@ from migrationhelper import engine
 from migrationhelper import hosts
 from migrationhelper import outcomes
 from migrationhelper import plan
+from migrationhelper.tasks import waiting
 from migrationhelper.tests.unit import fake_nova
 
 
@@ -190,6 +191,48 @@ class TestPolling(EngineTestCase):
                          migration_reads(frozenset()))
 
 
+class TestFewerReads(EngineTestCase):
+    """What the engine need not ask Nova, and what it sends first."""
+
+    def test_live_migrations_are_sent_before_cold_moves(self):
+        plans = [self.cold('cold-%d' % i) for i in range(3)] + [
+            self.live('live-%d' % i) for i in range(2)]
+        sent = []
+        for call in ('live_migrate_server', 'migrate_server'):
+            def send(server, *args, call=call, real=getattr(self.nova, call),
+                     **kwargs):
+                sent.append(server.name)
+                return real(server, *args, **kwargs)
+            setattr(self.nova, call, send)
+        rows = self.run_engine(plans)
+        self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+        # nova-compute runs live migrations one at a time: the longest
+        # chain starts first, the cold moves beside it.
+        self.assertEqual(['live-0', 'live-1', 'cold-0', 'cold-1', 'cold-2'],
+                         sent)
+        self.assertEqual(['cold-0', 'cold-1', 'cold-2', 'live-0', 'live-1'],
+                         [r.name for r in rows])
+
+    def test_moves_starting_together_read_their_vms_in_one_listing(self):
+        plans = [self.live('live-%d' % i) for i in range(2)] + [
+            self.cold('cold-%d' % i) for i in range(4)]
+        # Moved by someone else since the plan: not on the source's
+        # listing, so its task reads it, and sends nothing.
+        self.nova.start_move(plans[2].server.id, 'cold', 'elsewhere')
+        rows = self.run_engine(plans)
+        self.assertEqual(1, self.nova.calls['servers'])
+        by_name = {r.name: r for r in rows}
+        self.assertTrue(by_name['cold-0'].message.startswith(
+            'moved by another request'), by_name['cold-0'])
+        self.assertEqual(3, self.nova.calls['migrate_server'])
+        self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+
+    def test_a_few_moves_starting_together_read_their_vms_each(self):
+        rows = self.run_engine([self.live('live-0'), self.cold('cold-0')])
+        self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+        self.assertEqual(0, self.nova.calls['servers'])
+
+
 class TestOutcomes(EngineTestCase):
 
     def test_ctrl_c_accounts_for_every_vm(self):
@@ -343,12 +386,36 @@ class TestConvergence(EngineTestCase):
         self.assertEqual(outcomes.FAILED, row.result)
         self.assertIn('no end after 900s', row.message)
 
+    def test_a_short_copy_is_never_read_and_its_start_is_listed(self):
+        self.nova.live_seconds = 2.0
+        rows, reports = self.run_reported(
+            [self.live('vm-%d' % i) for i in range(2)])
+        self.assertEqual([outcomes.MOVED] * 2, [r.result for r in rows])
+        # The second waited behind the first; the shared listing showed
+        # when Nova started it, and neither copy lasted a progress read.
+        started = [text for _t, name, text in reports
+                   if name == 'vm-1' and text.startswith('Nova started it')]
+        self.assertEqual(1, len(started), reports)
+        self.assertEqual(0, self.nova.calls['server_migrations'])
+
+    def test_a_long_copy_is_read_every_few_seconds(self):
+        self.nova.live_seconds = 120.0
+        [row], _reports = self.run_reported([self.live('vm')],
+                                            stall_timeout=300)
+        self.assertEqual(outcomes.MOVED, row.result)
+        reads = self.nova.calls['server_migrations']
+        # Every 5 s or the next poll after, not at each poll.
+        self.assertGreaterEqual(reads, 120 / waiting.COPY_READ_INTERVAL / 2)
+        self.assertLessEqual(reads, 120 / waiting.COPY_READ_INTERVAL + 1)
+
     def test_a_refused_progress_read_never_fails_the_move(self):
         def refused(server):
             # Nova's response schema refusing a record libvirt wrote.
             self.nova.calls['refused'] += 1
             raise sdk_exceptions.BadRequestException('memory_processed_bytes')
         self.nova.server_migrations = refused
+        # Long enough for its copy to be read.
+        self.nova.live_seconds = 30.0
         [row], _reports = self.run_reported([self.live('vm')])
         self.assertEqual(outcomes.MOVED, row.result)
         self.assertGreater(self.nova.calls['refused'], 0)
