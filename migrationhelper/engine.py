@@ -273,15 +273,18 @@ class Engine:
     def _poll_together(self):
         """The tasks to resume now, with what the cycle's listing saw.
 
-        Tasks waiting on a move share one migration listing per host their
-        VMs are on (``os-migrations?host=...&changes-since=...``). Nova
-        records each step of a move in its migration record, and ends the
-        move on the VM only once the record reached its last status: while
-        the VM's newest record is between steps, the VM has not moved on
-        and the task needs no GET (reading.UNCHANGED); once it is over, the
-        task reads the VM. A new step resumes the task at once. What this
-        costs grows with the moves in flight, never with what else changes
-        in the cloud. Other waits read their VM when due.
+        Tasks waiting on a move share one migration listing per source host
+        (``os-migrations?host=...&changes-since=...``, which matches a
+        move's source or destination). Nova records each step of a move in
+        its migration record, and ends the move on the VM only once the
+        record reached its last status: while the VM's newest record is
+        between steps, the VM has not moved on and the task needs no GET
+        (reading.UNCHANGED); once it is over, the task reads the VM. A
+        listing is the poll of every move it shows: each task it shows
+        resumes, so that the moves of a host are polled together, and a
+        new step resumes its task at once. What this costs grows with the
+        moves in flight, never with what else changes in the cloud. Other
+        waits read their VM when due.
         """
         now = self.clock()
         due = [t for t in self._active if t.due(now)]
@@ -289,16 +292,20 @@ class Engine:
         resume = []
         for task in self._active:
             seen, news = None, False
-            host = task.server.compute_host
-            if task.waiting and task.waiting_on_move and host in listed:
-                moves = listed[host].get(task.server.id, [])
+            if task.waiting and task.waiting_on_move and \
+                    task.source in listed:
+                moves = listed[task.source].get(task.server.id, [])
                 news = task.note_moves(moves)
-                newest = max(moves, key=lambda m: m.created_at or '',
-                             default=None)
-                if newest is not None and \
+                newest = max((m for m in moves
+                              if m.id not in (task.known or ())),
+                             key=lambda m: m.created_at or '', default=None)
+                if newest is None and task.stale or newest is not None and \
                         newest.status not in MOVE_OVER_STATUSES:
+                    # Between steps; or what the task sent has no step
+                    # listed yet (Nova lists a record from its first
+                    # update on).
                     seen = reading.UNCHANGED
-            if task in due or news:
+            if task in due or news or seen is reading.UNCHANGED:
                 resume.append((task, seen))
         return resume
 
@@ -312,9 +319,8 @@ class Engine:
             return {}
         movers = {}
         for task in self._active:
-            if task.waiting and task.waiting_on_move and \
-                    task.server.compute_host:
-                movers.setdefault(task.server.compute_host, []).append(task)
+            if task.waiting and task.waiting_on_move and task.source:
+                movers.setdefault(task.source, []).append(task)
         listed = {}
         for host, group in movers.items():
             since = oldest_update(t.server for t in group)

@@ -172,6 +172,24 @@ class TestPolling(EngineTestCase):
         self.assertGreater(long_lists, short_lists)
         self.assertEqual(short_gets, long_gets)
 
+    def test_moves_to_many_hosts_are_polled_on_their_source(self):
+        hosts = []
+        real = self.nova.migrations
+
+        def migrations(server_id=None, host=None, changes_since=None):
+            if host is not None:
+                hosts.append(host)
+            return real(server_id, host, changes_since)
+        self.nova.migrations = migrations
+        plans = [dataclasses.replace(self.cold('cold-%d' % i),
+                                     destination='dest-%d' % i)
+                 for i in range(4)]
+        rows = self.run_engine(plans)
+        self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+        self.assertEqual(4, len({r.destination for r in rows}))
+        # One listing of the source per cycle, not one per destination.
+        self.assertEqual({'src'}, set(hosts))
+
     def test_polling_costs_nothing_more_when_the_cloud_is_busy(self):
         quiet = self.gets_for(60.0)
         self.assertEqual(quiet, self.gets_for(60.0, unrelated=1000))
@@ -226,6 +244,28 @@ class TestFewerReads(EngineTestCase):
             'moved by another request'), by_name['cold-0'])
         self.assertEqual(3, self.nova.calls['migrate_server'])
         self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+
+    def test_a_move_not_listed_yet_is_not_read(self):
+        def gets(listed_after):
+            self.clock = fake_nova.Clock()
+            self.nova = fake_nova.FakeNova(self.clock)
+            real = self.nova.migrations
+
+            def migrations(server_id=None, host=None, changes_since=None):
+                # Nova lists a record by its updated_at, set from its first
+                # update on: a new record is missing for a while.
+                records = real(server_id, host, changes_since)
+                if host is None:
+                    return records
+                return [r for r in records
+                        if self.clock() - float(r.created_at) >= listed_after]
+            self.nova.migrations = migrations
+            rows = self.run_engine([self.cold('cold-%d' % i)
+                                    for i in range(2)])
+            self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+            return self.nova.calls['get_server']
+        # What we sent is under way: no GET until a listed step is over.
+        self.assertEqual(gets(0.0), gets(1.0))
 
     def test_a_few_moves_starting_together_read_their_vms_each(self):
         rows = self.run_engine([self.live('live-0'), self.cold('cold-0')])
