@@ -31,18 +31,24 @@ class MoveFailed(Exception):
     """One attempt failed; the message says how, for the operator."""
 
 
+# What nova-api answers with a 500 when two requests race for one VM: a
+# move against another task, or against the VM's deletion.
+RACE_ERRORS = ('UnexpectedTaskState', 'UnexpectedDeletingTaskState')
+
+
 def is_refusal(error):
     """Nova refused the request: a 400 or 409.
 
     Two requests racing for the same VM may also get a 500 carrying
-    UnexpectedTaskStateError from nova-api.
+    UnexpectedTaskStateError (or, against its deletion,
+    UnexpectedDeletingTaskStateError) from nova-api.
     """
     if isinstance(error, (sdk_exceptions.BadRequestException,
                           sdk_exceptions.ConflictException)):
         return True
-    return getattr(error, 'status_code', None) == 500 and \
-        'UnexpectedTaskState' in (getattr(error, 'details', None) or
-                                  str(error))
+    text = getattr(error, 'details', None) or str(error)
+    return getattr(error, 'status_code', None) == 500 and any(
+        race in text for race in RACE_ERRORS)
 
 
 def _shows_done(issued, server):

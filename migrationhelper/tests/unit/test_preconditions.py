@@ -22,8 +22,11 @@ this run started is aborted.
 import dataclasses
 
 from keystoneauth1 import exceptions as ks_exceptions
+from openstack import exceptions as sdk_exceptions
+import testtools
 
 from migrationhelper import outcomes
+from migrationhelper.tasks import issuing
 from migrationhelper.tasks import recheck
 from migrationhelper.tests.unit import fake_nova
 from migrationhelper.tests.unit import test_engine
@@ -163,3 +166,22 @@ class TestPreconditions(test_engine.EngineTestCase):
         self.assertEqual(outcomes.IN_PROGRESS, row.result, row)
         self.assertEqual(0, self.nova.calls['reset_server_state'])
         self.assertEqual(0, self.nova.calls['live_migrate_server'])
+
+
+class TestRefusals(testtools.TestCase):
+
+    def error(self, status, details):
+        return sdk_exceptions.HttpException(
+            'refused', details=details, http_status=status)
+
+    def test_a_race_with_another_task_or_the_deletion_is_a_refusal(self):
+        for race in ('UnexpectedTaskStateError',
+                     'UnexpectedDeletingTaskStateError'):
+            self.assertTrue(issuing.is_refusal(self.error(
+                500, "<class 'nova.exception.%s'>" % race)), race)
+
+    def test_other_server_errors_are_not(self):
+        self.assertFalse(issuing.is_refusal(self.error(
+            500, 'Unexpected API Error')))
+        self.assertTrue(issuing.is_refusal(sdk_exceptions.ConflictException(
+            'busy', http_status=409)))
