@@ -20,6 +20,8 @@ only cost.
 """
 
 import contextlib
+import json
+import os
 import platform
 import re
 import subprocess
@@ -28,18 +30,20 @@ import threading
 import time
 
 import eventlet
+import fixtures
 from keystoneauth1 import session as ks_session
 from nova import context as nova_context
 from nova.network import model as network_model
 from nova import objects
 from nova.virt import fake
-import openstack
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from migrationhelper.tests.functional import base
+from migrationhelper.tests.functional import bench_trace
 
 MOVE_SECONDS = 1.0
+SETTLE_SECONDS = 3.0
 LISTING_SIZES = (5, 60)
 HOST = base.HOSTS[0]
 # VMs elsewhere in the cloud, changing while a drain polls its moves.
@@ -47,19 +51,50 @@ UNRELATED = 1000
 
 
 class SlowMoveFakeDriver(fake.MediumFakeDriver):
-    """Moves that take wall time on the hypervisor, and room for 1500 VMs."""
+    """Moves that take wall time on the hypervisor, and room for 1500 VMs.
+
+    Each step of a move is told to TRACE (when one is set): when Nova ran
+    the VM's copy, and when the VM arrived or was confirmed.
+    """
 
     vcpus = 400
     memory_mb = 786432
     local_gb = 4096
 
-    def live_migration(self, *args, **kwargs):
+    def live_migration(self, context, instance, *args, **kwargs):
+        _traced(instance, 'running')
         time.sleep(MOVE_SECONDS)
-        return super().live_migration(*args, **kwargs)
+        # The fake copy ends in Nova's own post-migration steps: the VM is
+        # on its destination when they return.
+        super().live_migration(context, instance, *args, **kwargs)
+        _traced(instance, 'on destination')
 
-    def migrate_disk_and_power_off(self, *args, **kwargs):
+    def migrate_disk_and_power_off(self, context, instance, *args, **kwargs):
+        _traced(instance, 'running')
         time.sleep(MOVE_SECONDS)
-        return super().migrate_disk_and_power_off(*args, **kwargs)
+        return super().migrate_disk_and_power_off(context, instance, *args,
+                                                  **kwargs)
+
+    def finish_migration(self, context, migration, instance, *args,
+                         **kwargs):
+        super().finish_migration(context, migration, instance, *args,
+                                 **kwargs)
+        _traced(instance, 'on destination')
+
+    def confirm_migration(self, context, migration, instance, *args,
+                          **kwargs):
+        super().confirm_migration(context, migration, instance, *args,
+                                  **kwargs)
+        _traced(instance, 'confirmed')
+
+
+# The steps of the run being traced: [(server ID, step, time.time())].
+TRACE = None
+
+
+def _traced(instance, step):
+    if TRACE is not None:
+        TRACE.append((instance.uuid, step, time.time()))
 
 
 # Nova loads drivers only from its own namespace.
@@ -190,18 +225,23 @@ class RequestCount:
 
 
 @contextlib.contextmanager
-def counted_requests():
+def counted_requests(trace=None):
     """Count the HTTP requests the client sends (compute, placement).
 
     The in-process control plane's own placement client has no auth plugin
     (placement runs with no auth here); those requests are not ours.
+
+    :param trace: a bench_trace.Trace, told of each request.
     """
     counts = RequestCount()
     real = ks_session.Session.request
 
     def request(session, url, method, *args, **kwargs):
+        start = time.monotonic()
         response = real(session, url, method, *args, **kwargs)
         if session.auth is not None:
+            if trace is not None:
+                trace.request(start, method, url)
             counts.total += 1
             counts.bytes += len(response.content or b'')
             if MODEL_READS.search(url):
@@ -222,36 +262,73 @@ def timed(fn):
     return time.monotonic() - start, result
 
 
+def run_client(bench, *args):
+    """bench_client in a process of its own, against ``bench`` over HTTP.
+
+    :returns: (seconds from start to exit, when it started, what it
+        recorded, the hypervisor's steps meanwhile).
+    """
+    global TRACE
+    if not getattr(bench, 'served', None):
+        bench.directory = bench.useFixture(fixtures.TempDir()).path
+        bench.clouds_yaml = base.serve_over_http(bench, bench.directory,
+                                                 base.PROCESS_CLOUD)
+    trace_path = os.path.join(bench.directory, 'trace.json')
+    bin_dir = os.path.dirname(sys.executable)
+    # What the cloud still does after building the VMs ends first, for the
+    # floor and the drain alike.
+    time.sleep(SETTLE_SECONDS)
+    steps = TRACE = []
+    try:
+        started = time.time()
+        process = subprocess.Popen(
+            [sys.executable, '-m', 'migrationhelper.tests.bench_client',
+             trace_path] + list(args),
+            env={'PATH': bin_dir + os.pathsep + os.environ['PATH'],
+                 'HOME': bench.directory, 'LANG': 'C.UTF-8',
+                 'OS_CLIENT_CONFIG_FILE': bench.clouds_yaml},
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        stdout, stderr = process.communicate(timeout=base.COMMAND_TIMEOUT)
+        ended = time.time()
+    finally:
+        TRACE = None
+    if process.returncode != 0:
+        raise RuntimeError('bench_client %s -> %s\n%s\n%s' % (
+            ' '.join(args), process.returncode, stdout, stderr))
+    with open(trace_path) as f:
+        recorded = json.load(f)
+    return ended - started, started, recorded, steps
+
+
 def floor(bench, servers):
-    """The same moves straight to the API at once, polled every 50 ms."""
-    base._forget_cached_clients()
-    conn = openstack.connect(cloud=base.ADMIN_CLOUD)
-    compute = conn.compute
-    with counted_requests() as counts:
-        start = time.monotonic()
-        for server in servers:
-            if server['status'] == 'ACTIVE':
-                compute.live_migrate_server(server['id'],
-                                            block_migration='auto')
-            else:
-                compute.migrate_server(server['id'])
-        pending = {s['id'] for s in servers}
-        confirmed = set()
-        while pending:
-            time.sleep(0.05)
-            for server_id in list(pending):
-                server = compute.get_server(server_id)
-                if server.status == 'VERIFY_RESIZE':
-                    if server_id not in confirmed:
-                        compute.confirm_server_resize(server_id)
-                        confirmed.add(server_id)
-                elif not server.task_state and server.compute_host != HOST \
-                        and server.status in ('ACTIVE', 'SHUTOFF'):
-                    pending.discard(server_id)
-        return time.monotonic() - start, counts.total
+    """Nova's floor for the moves of ``servers`` (bench_client.floor).
+
+    :returns: (seconds, requests, bench_trace.Trace).
+    """
+    moves = [(s['id'], s['status']) for s in servers]
+    _s, _started, recorded, steps = run_client(
+        bench, 'floor', base.PROCESS_CLOUD, json.dumps(moves))
+    trace = bench_trace.Trace(recorded['start'], recorded['end'], recorded,
+                              steps)
+    return trace.end, len(recorded['requests']), trace
 
 
-def drain(bench, *options, counts=None):
+def drain(bench, *options):
+    """``openstack host drain HOST -f json *options``, a process of its own.
+
+    Its time runs from the process's start to its exit, as a user's
+    ``time openstack host drain`` would say.
+
+    :returns: (seconds, requests, bench_trace.Trace).
+    """
+    seconds, started, recorded, steps = run_client(
+        bench, 'drain', '--os-cloud', base.PROCESS_CLOUD, 'host', 'drain',
+        HOST, '-f', 'json', *options)
+    trace = bench_trace.Trace(started, started + seconds, recorded, steps)
+    return seconds, len(recorded['requests']), trace
+
+
+def drain_in_process(bench, *options, counts=None):
     with counted_requests() as counted:
         seconds, result = timed(
             lambda: bench.openstack('host', 'drain', HOST, '-f', 'json',
@@ -276,9 +353,9 @@ def polling_in_a_busy_cloud():
             counts = []
             if label == 'busy':
                 with bench.changing(unrelated):
-                    seconds, _ = drain(bench, counts=counts)
+                    seconds, _ = drain_in_process(bench, counts=counts)
             else:
-                seconds, _ = drain(bench, counts=counts)
+                seconds, _ = drain_in_process(bench, counts=counts)
             measured[label] = (seconds, counts[0].total,
                                counts[0].bytes / 1024.0, counts[0].progress)
     return measured
@@ -338,21 +415,60 @@ def import_cost():
 RUNS = 5
 
 
-def drain_against_floor(count):
-    """Five pairs of runs: the floor and a default drain, each on its cloud.
+def drain_against_floor(count, runs=RUNS):
+    """Pairs of runs: the floor and a default drain, each on its cloud.
 
-    :returns: (floor seconds, drain seconds, drain requests) per run.
+    :returns: [(floor seconds, drain seconds, drain requests, floor trace,
+        drain trace, {server ID: name})] per run.
     """
     running, stopped = count // 2, count - count // 2
-    runs = []
-    for _ in range(RUNS):
+    measured = []
+    for _ in range(runs):
         with cloud() as bench:
-            floor_s, _req = floor(bench, bench.fill(running, stopped))
+            servers = bench.fill(running, stopped)
+            floor_s, _req, floor_trace = floor(bench, servers)
+            floor_trace.names = {s['id']: s['name'] for s in servers}
         with cloud() as bench:
-            bench.fill(running, stopped)
-            drain_s, drain_req = drain(bench)
-        runs.append((floor_s, drain_s, drain_req))
-    return runs
+            names = {s['id']: s['name']
+                     for s in bench.fill(running, stopped)}
+            drain_s, drain_req, drain_trace = drain(bench)
+        measured.append((floor_s, drain_s, drain_req, floor_trace,
+                         drain_trace, names))
+    return measured
+
+
+def against_floor_rows(row, count, runs=RUNS):
+    """The drain against the floor; returns the traces to print after."""
+    measured = drain_against_floor(count, runs)
+    floors = sorted(m[0] for m in measured)
+    drains = sorted(m[1] for m in measured)
+    # Each distribution against the other: the median drain against the
+    # median floor, the slowest drain against the slowest floor.
+    for label, at in (('median', runs // 2), ('worst', -1)):
+        ratio = drains[at] / floors[at]
+        row('%d VMs (%d running), default options: %s of %d'
+            % (count, count // 2, label, runs),
+            '%.1f s vs floor %.1f s (%.2fx)' % (drains[at], floors[at],
+                                                ratio),
+            '<= 1.25x floor', 'met' if ratio <= 1.25 else 'MISSED')
+    per_vm = sorted(m[2] / count for m in measured)
+    row('%d VMs: requests per VM moved, fixed costs included' % count,
+        '%.1f median, %.1f worst' % (per_vm[runs // 2], per_vm[-1]),
+        '<= 8' if count == 6 else '',
+        ('met' if per_vm[-1] <= 8 else 'MISSED') if count == 6 else '')
+    by_drain = sorted(measured, key=lambda m: m[1])
+    by_floor = sorted(measured, key=lambda m: m[0])
+    median_drain, median_floor = by_drain[runs // 2], by_floor[runs // 2]
+
+    def traces():
+        title = '%d VMs, the median run' % count
+        bench_trace.print_trace(
+            'Floor, ' + title, median_floor[3],
+            names=median_floor[3].names if count <= 6 else None)
+        bench_trace.print_trace(
+            'Drain, ' + title, median_drain[4], floor=median_floor[3],
+            names=median_drain[5] if count <= 6 else None)
+    return floors[runs // 2], traces
 
 
 def polling_row(row):
@@ -402,7 +518,7 @@ def listing_rows(row):
         'met' if large_req == small_req else 'MISSED')
 
 
-def main(only=None):
+def main(only=None, count=None, runs=None):
     rows = []
 
     def row(what, value, goal, verdict):
@@ -416,32 +532,20 @@ def main(only=None):
     if only == 'listing':
         listing_rows(row)
         return 0
+    if only == 'floor':
+        # One size, fewer runs: tox -e bench -- floor 6 3
+        against_floor_rows(row, int(count or 6), int(runs or RUNS))[1]()
+        return 0
+    traces = []
     for count in (6, 24):
-        runs = drain_against_floor(count)
-        floors = sorted(f for f, _d, _r in runs)
-        drains = sorted(d for _f, d, _r in runs)
-        # Each distribution against the other: the median drain against
-        # the median floor, the slowest drain against the slowest floor.
-        for label, at in (('median', RUNS // 2), ('worst', -1)):
-            ratio = drains[at] / floors[at]
-            row('%d VMs (%d running), default options: %s of %d'
-                % (count, count // 2, label, RUNS),
-                '%.1f s vs floor %.1f s (%.2fx)' % (drains[at], floors[at],
-                                                    ratio),
-                '<= 1.25x floor', 'met' if ratio <= 1.25 else 'MISSED')
-        per_vm = [r / count for _f, _d, r in runs]
-        row('%d VMs: requests per VM moved, fixed costs included' % count,
-            '%.1f median, %.1f worst' % (sorted(per_vm)[RUNS // 2],
-                                         max(per_vm)),
-            '<= 8' if count == 6 else '',
-            ('met' if max(per_vm) <= 8 else 'MISSED') if count == 6 else '')
+        median_floor, trace = against_floor_rows(row, count)
+        traces.append(trace)
         if count == 6:
             with cloud() as bench:
                 servers = bench.fill(count // 2, count - count // 2)
                 anchor_s, _ = anchor(bench, servers)
             row('%d VMs: loop of server migrate --wait (anchor)' % count,
-                '%.1f s (%.1fx floor)' % (anchor_s,
-                                          anchor_s / floors[RUNS // 2]),
+                '%.1f s (%.1fx floor)' % (anchor_s, anchor_s / median_floor),
                 '', '')
 
     timings = {}
@@ -449,7 +553,7 @@ def main(only=None):
                                                         '1'))):
         with cloud() as bench:
             bench.fill(0, 4)
-            timings[label], _ = drain(bench, *options)
+            timings[label], _, _ = drain(bench, *options)
     ratio = timings['default'] / timings['serial']
     row('4 stopped VMs: default options vs --max-parallel 1',
         '%.1f s vs %.1f s (%.2fx)' % (timings['default'], timings['serial'],
@@ -466,6 +570,8 @@ def main(only=None):
     print('\nmachine: %s, %s, Python %s; move time on the fake hypervisor '
           '%.1f s' % (platform.machine(), platform.processor() or '?',
                       platform.python_version(), MOVE_SECONDS))
+    for trace in traces:
+        trace()
     return 0
 
 
