@@ -79,8 +79,13 @@ def on_novas_clock(reason, updated_at):
             updated_at.rstrip('Zz')[:19])
     except ValueError:
         return reason
+    return _at(reason, novas)
+
+
+def _at(reason, when):
+    """``reason`` (one that says when) saying ``when`` instead."""
     head = reason[:reason.rindex(' at ')]
-    return '%s at %s' % (head, novas.strftime(TIME_FORMAT))
+    return '%s at %s' % (head, when.strftime(TIME_FORMAT))
 
 
 def drained_at(reason):
@@ -217,6 +222,11 @@ def disable_hosts(compute, hosts, reason):
     for host in hosts:
         if host.status == 'disabled':
             continue
+        if drained_at(reason) is not None:
+            # The time of the update itself: the plan took a while since
+            # the reason was written, and Nova's own time of the update
+            # then most often has the same second (no second request).
+            reason = _at(reason, workstation_now())
         service = compute.update_service(host.service_id, status='disabled',
                                          disabled_reason=reason)
         novas = on_novas_clock(reason, getattr(service, 'updated_at', None))

@@ -249,7 +249,9 @@ class Engine:
         Each task's first step reads its VM; tasks starting together on
         one source read them in one listing of the source's servers
         instead of a GET each. A VM the listing leaves out (it left the
-        host, or is gone) is read on its own by its task.
+        host, or is gone) is read on its own by its task. The plan's read
+        is never taken for it: however recent, another actor may have
+        moved the VM since.
         """
         by_source = collections.defaultdict(list)
         for task in starting:

@@ -245,6 +245,22 @@ class TestFewerReads(EngineTestCase):
         self.assertEqual(3, self.nova.calls['migrate_server'])
         self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
 
+    def test_moves_starting_together_later_read_their_vms_in_one_listing(
+            self):
+        plans = [self.cold('cold-%d' % i) for i in range(6)]
+        # Moved by someone else since the plan: not on the source's
+        # listing when its wave starts, so its task reads it, and sends
+        # nothing.
+        self.nova.start_move(plans[4].server.id, 'cold', 'elsewhere')
+        rows = self.run_engine(plans, max_parallel=3)
+        # Each wave of three started together: one listing of the source.
+        self.assertEqual(2, self.nova.calls['servers'])
+        by_name = {r.name: r for r in rows}
+        self.assertTrue(by_name['cold-4'].message.startswith(
+            'moved by another request'), by_name['cold-4'])
+        self.assertEqual(5, self.nova.calls['migrate_server'])
+        self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+
     def test_a_move_not_listed_yet_is_not_read(self):
         def gets(listed_after):
             self.clock = fake_nova.Clock()

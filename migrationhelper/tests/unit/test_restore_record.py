@@ -13,6 +13,7 @@
 """The restore's record: when the last drain began, read back from Nova."""
 
 import datetime
+from unittest import mock
 
 from osc_lib import exceptions
 import testtools
@@ -114,3 +115,23 @@ class TestNovasClock(testtools.TestCase):
                 reason, '2026-12-03T12:00:01'))
         reason = drain.disable_reason(user='ops')
         self.assertEqual(reason, drain.on_novas_clock(reason, None))
+
+    def test_the_reason_says_when_the_host_was_disabled(self):
+        # Written when the command began; the plan then took a while.
+        began = datetime.datetime(2026, 12, 3, 12, 0, 0,
+                                  tzinfo=datetime.timezone.utc)
+        reason = drain.disable_reason(user='ops', now=began)
+        updates = []
+
+        class Compute:
+            def update_service(self, service_id, status, disabled_reason):
+                updates.append(disabled_reason)
+                return mock.Mock(updated_at=drain.drained_at(
+                    disabled_reason).strftime('%Y-%m-%dT%H:%M:%S'))
+        before = drain.workstation_now().replace(microsecond=0)
+        drain.disable_hosts(Compute(), [mock.Mock(status='enabled',
+                                                  service_id='svc')], reason)
+        # Stamped when sent: Nova's time of the update (the same here)
+        # needs no second update.
+        self.assertEqual(1, len(updates))
+        self.assertGreaterEqual(drain.drained_at(updates[0]), before)
