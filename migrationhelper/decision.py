@@ -58,16 +58,36 @@ COLD_INSTEAD = {
     RESET_THEN_LIVE_MIGRATE: RESET_THEN_COLD_MIGRATE,
 }
 
-# Nova's power_state codes (nova/compute/power_state.py).
-POWER_STATE_NAMES = {
-    0: 'NOSTATE',
-    1: 'Running',
-    3: 'Paused',
-    4: 'Shutdown',
-    6: 'Crashed',
-    7: 'Suspended',
-}
+# Nova's power_state codes (nova/compute/power_state.py): the guest as its
+# hypervisor reports it, which the status alone does not say (an ERROR VM
+# may hold a running, paused or stopped guest).
+NOSTATE = 0
 RUNNING = 1
+PAUSED = 3
+SHUTDOWN = 4
+CRASHED = 6
+SUSPENDED = 7
+POWER_STATE_NAMES = {
+    NOSTATE: 'NOSTATE',
+    RUNNING: 'Running',
+    PAUSED: 'Paused',
+    SHUTDOWN: 'Shutdown',
+    CRASHED: 'Crashed',
+    SUSPENDED: 'Suspended',
+}
+
+# The status an idle VM shows with its guest in this power state: what a
+# move must leave it in. A reset (os-resetState) can only say ACTIVE or
+# ERROR, so only running and shut-down guests can be reset and moved on:
+# ACTIVE over a paused or suspended guest hides it from its owner, who
+# can then neither unpause nor resume it.
+STATUS_OF_POWER_STATE = {
+    RUNNING: 'ACTIVE',
+    PAUSED: 'PAUSED',
+    SHUTDOWN: 'SHUTOFF',
+    SUSPENDED: 'SUSPENDED',
+}
+RESETTABLE_POWER_STATES = frozenset((RUNNING, SHUTDOWN))
 
 # API statuses that mean Nova is already doing something with the VM, even
 # when the task state has been cleared by a racing update.
@@ -173,6 +193,12 @@ def _decide_on_live_host(server):
         return Decision(OFFLOAD, 'shelved: offloading frees the host')
     if status == 'ERROR':
         if server.failed_migration:
+            refused = reset_refused(server.power_state)
+            if refused:
+                return Decision(SKIP, _('%(failed)s, not reset: %(why)s; '
+                                        '%(owner)s') % {
+                    'failed': server.failed_migration, 'why': refused,
+                    'owner': server.owner})
             action = (RESET_THEN_LIVE_MIGRATE if server.is_running
                       else RESET_THEN_COLD_MIGRATE)
             return Decision(action, server.failed_migration)
@@ -181,6 +207,40 @@ def _decide_on_live_host(server):
     why = BLOCKING_STATUSES.get(
         status, 'status %s cannot be migrated' % status)
     return Decision(SKIP, '%s; %s' % (why, server.owner))
+
+
+def status_to_keep(status, power_state):
+    """The status a VM must show once moved, as its owner left it.
+
+    Its own status when it is idle in one a move keeps; otherwise (ERROR,
+    a task left half-way) the one its guest's power state shows, or None
+    when the power state says nothing.
+    """
+    if status in ('ACTIVE', 'SHUTOFF', 'PAUSED'):
+        return status
+    return STATUS_OF_POWER_STATE.get(power_state)
+
+
+def reset_refused(power_state):
+    """Why a VM whose guest is in ``power_state`` is never reset, or None.
+
+    A reset says ACTIVE (or ERROR), and the move after it keeps what the
+    reset says: only a running guest (moved live) and a shut-down one
+    (moved cold, stopped again first) end as their owner left them.
+    """
+    if power_state in RESETTABLE_POWER_STATES:
+        return None
+    name = POWER_STATE_NAMES.get(power_state, power_state)
+    if power_state in (PAUSED, SUSPENDED):
+        why = _('its guest is %s, and a reset to active would hide that '
+                'from its owner, who could then neither unpause nor resume '
+                'it') % str(name).lower()
+    else:
+        why = _('its guest\'s power state is %s, which says nothing of '
+                'what it runs: not guessed at') % name
+    return why + _('; by hand: agree with its owner, bring the guest on '
+                   'its host to running or shut down, reset it (openstack '
+                   'server set --state active <server>) and run this again')
 
 
 def _live_or_instead(chosen, server, allow_downtime):

@@ -105,6 +105,14 @@ def wait_for_task(task):
             stuck_since = stuck_since or task.clock()
             if task.clock() - stuck_since >= STUCK_GRACE:
                 if cloud.conductor_gave_up(task.compute, server):
+                    refused = table.reset_refused(server.power_state)
+                    if refused:
+                        task.standing_by = False
+                        return base.Result(outcomes.SKIPPED, _(
+                            'stuck in task migrating, the conductor gave '
+                            'up; not reset: %s') % refused)
+                    task.expected = table.STATUS_OF_POWER_STATE[
+                        server.power_state]
                     yield from reset_state.steps(task, _(
                         'stuck in task migrating: the conductor gave up'))
                     break

@@ -191,3 +191,49 @@ class TestWhatCannotMoveLive(testtools.TestCase):
     def test_dead_host_evacuates_whatever_the_devices(self):
         result = d.decide(facts('ACTIVE', **self.NO_LIVE), DEAD_FENCED)
         self.assertEqual(d.EVACUATE, result.action)
+
+
+class TestTheGuestsPowerState(testtools.TestCase):
+    """An ERROR VM is reset only when its guest can end as it was."""
+
+    WHY = 'live-migration failed in conductor_live_migrate_instance'
+
+    def error_with_guest(self, power_state):
+        return d.decide(facts('ERROR', power_state=power_state,
+                              failed_migration=self.WHY), UP)
+
+    def test_a_running_guest_is_reset_and_moved_live(self):
+        self.assertEqual(d.RESET_THEN_LIVE_MIGRATE,
+                         self.error_with_guest(d.RUNNING).action)
+
+    def test_a_shut_down_guest_is_reset_and_moved_cold(self):
+        self.assertEqual(d.RESET_THEN_COLD_MIGRATE,
+                         self.error_with_guest(d.SHUTDOWN).action)
+
+    def test_paused_and_suspended_guests_are_never_reset(self):
+        for power_state, word in ((d.PAUSED, 'paused'),
+                                  (d.SUSPENDED, 'suspended')):
+            decided = self.error_with_guest(power_state)
+            self.assertEqual(d.SKIP, decided.action)
+            self.assertIn(self.WHY + ', not reset', decided.reason)
+            self.assertIn('its guest is %s' % word, decided.reason)
+            self.assertIn('openstack server set --state active',
+                          decided.reason)
+            self.assertIn('owner: project proj-a', decided.reason)
+
+    def test_nostate_and_crashed_guests_are_not_guessed_at(self):
+        for power_state, name in ((d.NOSTATE, 'NOSTATE'),
+                                  (d.CRASHED, 'Crashed'), (None, 'None')):
+            decided = self.error_with_guest(power_state)
+            self.assertEqual(d.SKIP, decided.action)
+            self.assertIn('power state is %s' % name, decided.reason)
+            self.assertIn('not guessed at', decided.reason)
+
+    def test_the_status_to_keep_follows_the_guest(self):
+        self.assertEqual('PAUSED', d.status_to_keep('PAUSED', d.PAUSED))
+        self.assertEqual('PAUSED', d.status_to_keep('ERROR', d.PAUSED))
+        self.assertEqual('SUSPENDED', d.status_to_keep('ERROR', d.SUSPENDED))
+        self.assertEqual('SHUTOFF',
+                         d.status_to_keep('VERIFY_RESIZE', d.SHUTDOWN))
+        self.assertEqual('ACTIVE', d.status_to_keep('ERROR', d.RUNNING))
+        self.assertIsNone(d.status_to_keep('ERROR', d.NOSTATE))
