@@ -193,6 +193,33 @@ def latest_migrations(migrations):
     return latest
 
 
+def migration_key(migration):
+    """A migration's identity: its UUID (2.59 and later), else its ID.
+
+    Integer IDs are per cell: two cells may hold records of one ID.
+    """
+    return getattr(migration, 'uuid', None) or migration.id
+
+
+def known_migrations(migrations):
+    """{key: status} of the records a move must not take for its own."""
+    return {migration_key(m): m.status for m in migrations}
+
+
+def is_new(known, migration):
+    """Whether ``migration`` changed since ``known`` was read.
+
+    A record that was not final then and shows another status now is new
+    too: Nova's conductor reuses a ``pre-migrating`` record a dead conductor
+    left (``_preallocate_migration``) for the next cold move of the VM.
+    """
+    was = known.get(migration_key(migration))
+    if was is None:
+        return True
+    return (was not in FINAL_MIGRATION_STATUSES and
+            migration.status != was)
+
+
 def migrations_in_progress(migrations):
     return [m for m in migrations
             if m.status not in FINAL_MIGRATION_STATUSES]
@@ -253,6 +280,34 @@ def failed_move(compute, server, latest_migration=None):
             'source': latest_migration.source_compute,
             'status': latest_migration.status}
     return None
+
+
+def failed_request(compute, server):
+    """Nova's reason when the VM's newest move failed, or None.
+
+    Read after a move we sent ended with the VM idle on its source: the
+    newest instance action is that move's, and a failed event says why,
+    also where Nova wrote no migration record (a conductor that dropped
+    the request) and shows no fault (an idle VM's fault is not shown).
+    """
+    latest = _newest_action(compute, server)
+    if latest is None or latest.action not in MOVE_ACTIONS:
+        return None
+    failed = _failed_events(compute, server, latest)
+    if not failed:
+        return None
+    event = failed[0]
+    said = (getattr(event, 'details', None) or
+            _last_line(getattr(event, 'traceback', None)))
+    text = _('%(action)s failed in %(event)s') % {
+        'action': latest.action, 'event': event.event}
+    return '%s: %s' % (text, said) if said else text
+
+
+def _last_line(text):
+    lines = [line.strip() for line in (text or '').splitlines()
+             if line.strip()]
+    return lines[-1] if lines else None
 
 
 def conductor_gave_up(compute, server):

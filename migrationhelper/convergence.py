@@ -38,6 +38,27 @@ class Convergence:
     lowest: int | None = None
     lowest_since: float | None = None
     reported_at: float | None = None
+    # A block migration's disk copy, which comes before the memory copy.
+    disk_total: int = 0
+    disk_remaining: int | None = None
+
+    def observe_disks(self, total, remaining):
+        """One reading of the disk copy; True while the disks are copied.
+
+        Memory left does not count toward a stall meanwhile: the memory
+        copy starts after the disks, and its clock starts then.
+        """
+        if not total or not remaining:
+            return False
+        self.disk_total, self.disk_remaining = total, remaining
+        self.lowest = self.lowest_since = None
+        return True
+
+    @property
+    def disk_percent(self):
+        return max(0, min(100, int(100 * (self.disk_total -
+                                          self.disk_remaining) /
+                                   self.disk_total)))
 
     def observe(self, now, total, remaining):
         """One reading of the migration record; missing fields are ignored.
@@ -68,7 +89,7 @@ class Convergence:
 
     def report_due(self, now):
         """Whether to say the progress now: first, then every 30 s."""
-        if self.percent is None:
+        if self.percent is None and self.disk_remaining is None:
             return False
         if self.reported_at is None or \
                 now - self.reported_at >= REPORT_EVERY_SECONDS:

@@ -299,7 +299,7 @@ class Engine:
                 moves = listed[task.source].get(task.server.id, [])
                 news = task.note_moves(moves)
                 newest = max((m for m in moves
-                              if m.id not in (task.known or ())),
+                              if cloud.is_new(task.known or {}, m)),
                              key=lambda m: m.created_at or '', default=None)
                 if newest is None and task.stale or newest is not None and \
                         newest.status not in MOVE_OVER_STATUSES:

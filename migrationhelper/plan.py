@@ -32,10 +32,10 @@ class PlannedServer:
     destination: str | None = None
     # Skipped because the model found nowhere for it to go.
     blocked: bool = False
-    # IDs of the migrations Nova had recorded when the plan was made, so
-    # that a move finds its own record without listing them first (None:
-    # not read).
-    known_migrations: frozenset | None = None
+    # The migrations Nova had recorded when the plan was made ({UUID:
+    # status}), so that a move finds its own record without listing them
+    # first (None: not read).
+    known_migrations: dict | None = None
     # Its image's properties: read for VMs that move (None: booted from a
     # volume, not read, or unreadable).
     image_properties: dict | None = None
@@ -74,7 +74,7 @@ def plan_host(compute, host, allow_evacuate=False, migrations=None,
                     allow_evacuate, reads, binding_host_id=host.host)
     if migrations is None:
         return planned
-    known = frozenset(m.id for m in migrations)
+    known = cloud.known_migrations(migrations)
     return [dataclasses.replace(p, known_migrations=known) for p in planned]
 
 

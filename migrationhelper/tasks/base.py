@@ -26,6 +26,7 @@ import typing
 
 from openstack import exceptions as sdk_exceptions
 
+from migrationhelper import cloud
 from migrationhelper import credentials
 from migrationhelper import decision as table
 from migrationhelper import guard
@@ -126,11 +127,20 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         # Whether self.server was read since the task last waited: then it
         # is Nova's word of now, and a precondition need not read it again.
         self.fresh = False
-        # The VM's migration IDs before this task's own move was sent, and
-        # whether Nova took that move from us (not from another actor):
-        # only such a migration is ours to abort or to call our move.
+        # When self.server was last read (reading.read_due).
+        self.read_at = None
+        # The VM's migrations ({UUID: status}) before this attempt's move was
+        # sent; whether Nova took that move from us (not from another
+        # actor) in this attempt, and the UUID of its record once seen:
+        # only that migration is ours to abort or to call our move.
         self.known = None
         self.own_move = False
+        self.claimed = None
+        # Whether a listing showed a record of the attempt's move yet.
+        self.move_listed = False
+        # Our live migration switched to post-copy: it can no longer be
+        # aborted, and its copy is no longer watched for stalls.
+        self.post_copy = False
         # The migration IDs of the plan's listing, used up by the first move.
         self.planned_migrations = planned.known_migrations
         self._flow = flow
@@ -199,9 +209,21 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         self.context.report(self, text)
 
     def owns(self, migration):
-        """Whether ``migration`` is the one this task's own request made."""
-        return (self.own_move and self.known is not None and
-                migration.id not in self.known)
+        """Whether ``migration`` is the one this attempt's request made.
+
+        Never one started by anyone else: a claim dies with its attempt,
+        and once our record is known, only that record is ours.
+        """
+        if not self.own_move or self.known is None:
+            return False
+        if self.claimed is not None:
+            return cloud.migration_key(migration) == self.claimed
+        return cloud.is_new(self.known, migration)
+
+    def release_claim(self):
+        """The attempt ended: nothing Nova runs for the VM is ours now."""
+        self.own_move = False
+        self.claimed = None
 
     def leave_lane(self):
         """The source's part is over: the engine may start the next move."""

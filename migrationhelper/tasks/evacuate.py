@@ -20,16 +20,46 @@ again, one that was not is stopped again, so that it ends as it was.
 
 from migrationhelper import decision as table
 from migrationhelper.i18n import _
+from migrationhelper import outcomes
+from migrationhelper.tasks import base
 from migrationhelper.tasks import left_source
+from migrationhelper.tasks import migrate
 from migrationhelper.tasks import preconditions
 from migrationhelper.tasks import waiting
 
 
 def steps(task):
-    server = yield from preconditions.check(task, table.EVACUABLE_STATUSES)
-    was_running = server.status == 'ACTIVE' or (
-        server.status == 'ERROR' and server.power_state == table.RUNNING)
-    task.expected = 'ACTIVE' if was_running else 'SHUTOFF'
+    """Evacuate until judged or out of attempts (``--retries``).
+
+    A failed evacuation leaves the VM on its dead host (in ERROR, as a
+    rule): it is evacuated again, never reset, and restored to the power
+    state it had before the first attempt.
+    """
+    was_running = None
+    attempts = task.options.retries + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            server = yield from preconditions.check(
+                task, table.EVACUABLE_STATUSES)
+            if was_running is None:
+                was_running = server.status == 'ACTIVE' or (
+                    server.status == 'ERROR' and
+                    server.power_state == table.RUNNING)
+                task.expected = 'ACTIVE' if was_running else 'SHUTOFF'
+            return (yield from _once(task, was_running))
+        except base.MoveFailed as e:
+            failure = str(e)
+            task.release_claim()
+        if attempt == attempts:
+            break
+        migrate.retry_after(task, attempt, failure)
+        server = yield from task.wait_move()
+        if server.compute_host != task.source:
+            raise preconditions.LeftSource()
+    return base.Result(outcomes.FAILED, task.explain(failure))
+
+
+def _once(task, was_running):
     known = task.migration_ids()
     task.report(_('evacuating from %s') % task.source)
     task.own_move = yield from task.issue(

@@ -21,6 +21,7 @@ confirmation, another status than it had) is ``left-unhealthy``: the host
 is empty of it, and the operator must look at it where it is.
 """
 
+from migrationhelper import cloud
 from migrationhelper import consumers
 from migrationhelper import decision as table
 from migrationhelper.i18n import _
@@ -39,7 +40,7 @@ def steps(task):
     server = yield from task.wait_move()
     if server.status == 'SHELVED_OFFLOADED':
         return base.Result(outcomes.MOVED, _('offloaded by another request'))
-    return (yield from finish(task, set() if task.known is None
+    return (yield from finish(task, {} if task.known is None
                               else task.known))
 
 
@@ -50,8 +51,11 @@ def finish(task, known):
         newest migration from the source is the one that moved it).
     """
     if task.expected is None:
-        task.expected = ('ACTIVE' if task.server.power_state == table.RUNNING
-                         else 'SHUTOFF')
+        planned = task.planned.server
+        task.expected = table.status_to_keep(
+            planned.status, planned.power_state) or (
+            'ACTIVE' if task.server.power_state == table.RUNNING
+            else 'SHUTOFF')
     if task.server.status == 'VERIFY_RESIZE' and not task.own_move and \
             task.planned.server.status != 'VERIFY_RESIZE':
         yield from _let_the_mover_confirm(task)
@@ -131,8 +135,13 @@ def check_left(task, known):
     migration = yield from task.migration_end(known)
     server = task.refresh()
     if server.compute_host == task.source:
-        raise base.MoveFailed(failed_on_source(migration, server,
-                                               task.source))
+        why = failed_on_source(migration, server, task.source)
+        if migration is None or \
+                migration.status not in SUCCESSFUL_MIGRATION_STATUSES:
+            said = cloud.failed_request(task.compute, server)
+            if said:
+                why += '; ' + said
+        raise base.MoveFailed(why)
     return server
 
 

@@ -25,6 +25,7 @@ from migrationhelper import guard
 from migrationhelper.i18n import _
 from migrationhelper import live_moves
 from migrationhelper import outcomes
+from migrationhelper import sdk_compat
 from migrationhelper.tasks import base
 from migrationhelper.tasks import issuing
 from migrationhelper.tasks import left_source
@@ -41,8 +42,8 @@ def steps(task):
 
 
 def _send(task):
-    return task.compute.live_migrate_server(
-        task.server, host=task.target, block_migration='auto')
+    return sdk_compat.live_migrate_server(
+        task.compute, task.server, task.target)
 
 
 def on_timeout(task):
@@ -52,6 +53,10 @@ def on_timeout(task):
     if task.action not in table.LIVE_MOVES or \
             task.server.status != 'MIGRATING':
         return task.timed_out()
+    if task.post_copy:
+        return base.Result(outcomes.IN_PROGRESS, _(
+            '%s; in post-copy, which cannot be aborted: it goes on in Nova')
+            % task.waited())
     if task.options.on_timeout == defaults.LEAVE:
         return base.Result(outcomes.IN_PROGRESS, _(
             '%s; left running (--on-timeout leave)') % task.waited())
@@ -65,13 +70,25 @@ def on_timeout(task):
     task.queued_since = None
     task.deadline = task.clock() + task.options.timeout
     if task.options.on_timeout == defaults.FORCE_COMPLETE:
-        devices = live_moves.passthrough_devices(task.server.flavor)
-        if devices is None:
+        refused = _never_forced(task)
+        if refused is None:
             return (yield from _force_complete(task))
-        # Post-copy with VFIO devices is refused by QEMU, and a pause
-        # cannot copy a device's state: never forced.
-        task.messages.append(_('not forced to complete: %s') % devices)
+        task.messages.append(_('not forced to complete: %s') % refused)
     return (yield from _abort(task, migration))
+
+
+def _never_forced(task):
+    """Why the VM's live migration must not be forced, or None."""
+    planned = task.planned.server
+    if table.PAUSED in (planned.power_state, task.server.power_state) or \
+            'PAUSED' in (planned.status, task.expected):
+        # libvirt resumes the guest when a forced completion fails, and
+        # post-copy runs it on the destination: the owner's pause is lost.
+        return _('its guest is paused, and forcing it could leave it '
+                 'running: aborted instead')
+    # Post-copy with VFIO devices is refused by QEMU, and a pause cannot
+    # copy a device's state: never forced.
+    return live_moves.passthrough_devices(task.server.flavor)
 
 
 def _abort(task, migration):
@@ -93,7 +110,7 @@ def _abort(task, migration):
     if server.compute_host != task.source:
         task.messages.append(_('%s; it finished before the abort')
                              % task.waited())
-        return (yield from left_source.finish(task, task.known or set()))
+        return (yield from left_source.finish(task, task.known or {}))
     return base.Result(outcomes.FAILED, _(
         '%(waited)s; aborted, the VM is still %(status)s on %(host)s') % {
         'waited': task.waited(), 'status': server.status,

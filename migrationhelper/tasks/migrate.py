@@ -22,6 +22,7 @@ the power state it had. The move kind only says which request to send.
 
 from migrationhelper import cloud
 from migrationhelper import convergence
+from migrationhelper import decision as table
 from migrationhelper.i18n import _
 from migrationhelper import outcomes
 from migrationhelper.tasks import base
@@ -50,21 +51,29 @@ def with_retries(task, how, send, statuses, queued=False):
             return (yield from _once(task, how, send, statuses, queued))
         except base.MoveFailed as e:
             failure = str(e)
+            # Nova ended that attempt's move: whatever runs for the VM from
+            # now on is someone else's until the next attempt sends ours.
+            task.release_claim()
         if attempt == attempts:
             break
-        task.messages.append(_('attempt %(n)d failed: %(why)s') % {
-            'n': attempt, 'why': failure})
-        task.report(_('attempt %(n)d failed, retrying: %(why)s') % {
-            'n': attempt, 'why': failure})
-        if task.target_from_plan:
-            # The plan's host was refused for something the plan cannot see
-            # (NUMA, PCI, a filter): let the scheduler choose.
-            task.target = None
-            task.target_from_plan = False
+        retry_after(task, attempt, failure)
         refused = yield from _recover(task)
         if refused is not None:
             return refused
     return base.Result(outcomes.FAILED, task.explain(failure))
+
+
+def retry_after(task, attempt, failure):
+    """Say that an attempt failed; the next one is the scheduler's choice."""
+    task.messages.append(_('attempt %(n)d failed: %(why)s') % {
+        'n': attempt, 'why': failure})
+    task.report(_('attempt %(n)d failed, retrying: %(why)s') % {
+        'n': attempt, 'why': failure})
+    if task.target_from_plan:
+        # The plan's host was refused for something the plan cannot see
+        # (NUMA, PCI, a filter): let the scheduler choose.
+        task.target = None
+        task.target_from_plan = False
 
 
 def _recover(task):
@@ -77,8 +86,12 @@ def _recover(task):
         raise preconditions.LeftSource()
     if server.status != 'ERROR':
         return None
+    refused = table.reset_refused(server.power_state)
+    if refused:
+        return base.Result(outcomes.FAILED, _(
+            'the failed move left it in ERROR, not reset: %s') % refused)
     why = cloud.failed_move(task.compute, server,
-                            task.new_migration(task.known or set()))
+                            task.new_migration(task.known or {}))
     if why is None:
         return base.Result(outcomes.FAILED, task.explain(_(
             'ERROR, and Nova does not record that the move put it there: '
@@ -110,6 +123,8 @@ def _once(task, how, send, statuses, queued):
         task.queued_since = task.clock()
         task.copy = convergence.Convergence(task.options.stall_timeout)
     yield from task.wait_move(look_first=False)
+    if task.post_copy:
+        task.messages.append(_('finished in post-copy'))
     # The move is over: what is left (confirming, judging) gets a deadline
     # of its own.
     task.queued_since = None

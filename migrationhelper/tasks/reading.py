@@ -18,10 +18,19 @@ sends it again while the API is unavailable; nothing here retries.
 
 from openstack import exceptions as sdk_exceptions
 
+from migrationhelper import cloud
 from migrationhelper.i18n import _
 
 # What a poll listing says of a VM that did not change since the last look.
 UNCHANGED = object()
+
+# However quiet the poll listings are, a VM waited on is read at least this
+# often: before Nova lists a record of the move we sent (a move Nova drops
+# before its record, a VM deleted meanwhile, a listing filter that misses
+# the record because of a clock skew between Nova's services), and once
+# one is listed. A listing may save reads; it never decides alone.
+READ_UNLISTED_EVERY = 3.0
+READ_LISTED_EVERY = 15.0
 
 
 def alive(server):
@@ -35,11 +44,15 @@ def alive(server):
 class Reading:
     """The reads of a task (a mixin of base.Task)."""
 
-    def refresh(self):
-        self.server = alive(self.compute.get_server(self.server.id))
+    def _seen(self, server):
+        self.server = server
         self.stale = False
         self.fresh = True
-        return self.server
+        self.read_at = self.clock()
+        return server
+
+    def refresh(self):
+        return self._seen(alive(self.compute.get_server(self.server.id)))
 
     def read_with_others(self, server):
         """The VM as a listing of its host read now shows it, if listed.
@@ -47,20 +60,37 @@ class Reading:
         One shown deleted is left to the task's own read, which says so.
         """
         if server is not None and server.status != 'DELETED':
-            self.server = server
-            self.stale = False
-            self.fresh = True
+            self._seen(server)
+
+    def read_due(self):
+        """Whether the VM must be read now, whatever the listing says."""
+        every = (READ_LISTED_EVERY if self.move_listed
+                 else READ_UNLISTED_EVERY)
+        return self.read_at is None or self.clock() - self.read_at >= every
 
     def migrations(self):
         return list(self.compute.migrations(server_id=self.server.id))
 
     def migration_ids(self):
-        """The VM's migrations before a move: the plan's, the first time."""
+        """The VM's migrations before an attempt: the plan's, the first time.
+
+        Each attempt starts with no claim on any migration: only the
+        record of the move it sends becomes its own (``owns``).
+        """
         known, self.planned_migrations = self.planned_migrations, None
         if known is None:
-            known = {m.id for m in self.migrations()}
-        self.known = set(known)
+            known = cloud.known_migrations(self.migrations())
+        self.known = dict(known)
+        self.own_move = False
+        self.claimed = None
+        self.move_listed = False
         return self.known
+
+    def claim(self, migration):
+        """Keep ``migration`` as our move's, if it is ours and the first."""
+        if migration is not None and self.own_move and self.claimed is None:
+            self.claimed = cloud.migration_key(migration)
+        return migration
 
     def new_migration(self, known):
         """The newest migration of the VM from its source not in ``known``.
@@ -72,9 +102,10 @@ class Reading:
         the source is older than this move's own: that move had ended (the
         VM was seen idle on its source) before this one was sent.
         """
-        new = [m for m in self.migrations() if m.id not in known and
+        new = [m for m in self.migrations() if cloud.is_new(known, m) and
                m.source_compute == self.source]
-        return max(new, key=lambda m: m.created_at or '') if new else None
+        return self.claim(max(new, key=lambda m: m.created_at or '')
+                          if new else None)
 
     def running_migration(self):
         """The live migration Nova is running for the VM, if any."""
@@ -85,14 +116,12 @@ class Reading:
         """The VM as this cycle's listing shows it, else as a GET does.
 
         None: the listing shows the move we sent still going on (our copy
-        predates the request), so the VM is busy with it; nothing is read.
+        predates the request), so the VM is busy with it; nothing is read,
+        unless the VM is due a read (``read_due``).
         """
         seen, self.seen = self.seen, None
-        if seen is None:
-            return self.refresh()
-        if seen is UNCHANGED:
+        if seen is UNCHANGED and not self.read_due():
             return None if self.stale else self.server
-        self.server = alive(seen)
-        self.stale = False
-        self.fresh = True
-        return seen
+        if seen is None or seen is UNCHANGED:
+            return self.refresh()
+        return self._seen(alive(seen))

@@ -32,10 +32,14 @@ MAX_POLL_INTERVAL = 5.0
 # of --stall-timeout, and a copy that ends sooner is never read.
 COPY_READ_INTERVAL = 5.0
 
+# libvirt's post-copy (live_migration_permit_post_copy): the VM runs on
+# the destination while the rest of its memory follows. It can no longer
+# be aborted, and it is bound to end.
+POST_COPY = 'running (post-copy)'
 # Live migration statuses in which Nova is copying the VM (or finishing
 # the copy); before them it waits in nova-compute's queue (accepted,
 # queued, preparing).
-LIVE_MIGRATION_RUNNING = frozenset(('running', 'post-migrating'))
+LIVE_MIGRATION_RUNNING = frozenset(('running', POST_COPY, 'post-migrating'))
 
 
 class TimedOut(Exception):
@@ -94,6 +98,9 @@ class Waiting:
             self.queued_since = None
             self.deadline = now + self.options.timeout
             self.copy_read_at = now
+        listed = self.listed_move(self.known)
+        if listed is not None and listed.status == POST_COPY:
+            self.switched_to_post_copy()
         if now >= self.deadline:
             raise TimedOut()
         if self.copy is not None and \
@@ -119,9 +126,10 @@ class Waiting:
         """
         if self.listed_moves is None or known is None:
             return None
-        new = [m for m in self.listed_moves if m.id not in known and
+        new = [m for m in self.listed_moves if cloud.is_new(known, m) and
                m.source_compute == self.source]
-        return max(new, key=lambda m: m.created_at or '', default=None)
+        return self.claim(max(new, key=lambda m: m.created_at or '',
+                              default=None))
 
     def progress_record(self):
         """The running migration's record; None if Nova would not say.
@@ -139,9 +147,26 @@ class Waiting:
             return None
 
     def watch_copy(self, now, migration):
-        """Say how far the copy is; Stalled once it stops converging."""
+        """Say how far the copy is; Stalled once it stops converging.
+
+        A block migration copies the disks first: the memory copy, and the
+        stall rule, start after them. Once in post-copy the migration can
+        be neither aborted nor stalled: the watch ends.
+        """
+        if migration.status == POST_COPY:
+            self.switched_to_post_copy()
+            return
         copy = self.copy
         # Compute API 2.23 fields; an SDK that lacks them reports nothing.
+        if copy.observe_disks(getattr(migration, 'disk_total_bytes', None),
+                              getattr(migration, 'disk_remaining_bytes',
+                                      None)):
+            if copy.report_due(now):
+                self.report(_('copying disks %(percent)d%% (%(left)s '
+                              'left)') % {
+                    'percent': copy.disk_percent,
+                    'left': convergence.size_text(copy.disk_remaining)})
+            return
         copy.observe(now, getattr(migration, 'memory_total_bytes', None),
                      getattr(migration, 'memory_remaining_bytes', None))
         if copy.report_due(now):
@@ -157,6 +182,14 @@ class Waiting:
                 'left': convergence.size_text(copy.lowest),
                 'total': convergence.size_text(copy.total)}
             raise Stalled()
+
+    def switched_to_post_copy(self):
+        if self.post_copy:
+            return
+        self.post_copy = True
+        self.copy = None
+        self.report(_('switched to post-copy: it runs on the destination '
+                      'now and can no longer be aborted'))
 
     def pause(self):
         """Yield until the next poll, after checking the deadline."""
@@ -203,11 +236,14 @@ class Waiting:
             listing showed (a step of the move; libvirt's progress updates
             change no status).
         """
-        statuses = {m.id: m.status for m in migrations}
+        statuses = cloud.known_migrations(migrations)
         changed = any(self.move_statuses.get(i) != status
                       for i, status in statuses.items())
         self.move_statuses.update(statuses)
         self.listed_moves = list(migrations)
+        if self.known is not None and any(
+                cloud.is_new(self.known, m) for m in migrations):
+            self.move_listed = True
         return changed
 
     def stand_by_until_idle(self, look_first=True):

@@ -49,6 +49,7 @@ class Record:
 
 # The memory a live migration copies, as libvirt's monitor reports it.
 MEMORY = 4 << 30
+POST_COPY = 'running (post-copy)'
 
 
 class FakeNova:
@@ -64,6 +65,11 @@ class FakeNova:
         # (start, end, kind, source) of every move Nova carried out.
         self.moves = []
         self.stuck = {}
+        # server ID: what its next move does instead of ending well.
+        self.drops = set()        # dropped before any record (conductor)
+        self.failures = {}        # ends failed; then calls the callable
+        self.post_copy = {}       # switches to post-copy this long in
+        self.disks = {}           # copies disks this long first
         self._busy_until = collections.defaultdict(float)
 
     # -- building the cloud ---------------------------------------------------
@@ -86,7 +92,9 @@ class FakeNova:
             created_at=str(self.clock()).zfill(12), start=0.0, end=0.0,
             updated_at=self._stamp(),
             source_compute=source, dest_compute=dest,
-            migration_type='live-migration', stuck_left=0.0, ramp=0.0)
+            migration_type='live-migration', stuck_left=0.0, ramp=0.0,
+            disk_seconds=0.0)
+        record.uuid = 'uuid-%d' % record.id
         self.records.append(record)
         return record
 
@@ -97,6 +105,11 @@ class FakeNova:
         no lower: it never ends unless forced or aborted.
         """
         self.stuck[server_id] = (left, after)
+
+    def delete(self, server_id):
+        """Its owner deletes the VM; Nova hides its migrations."""
+        del self.servers_by_id[server_id]
+        self.records = [r for r in self.records if r.server_id != server_id]
 
     def start_move(self, server_id, kind='live', host=None):
         """Another actor (an operator, a second drain) moves the VM."""
@@ -136,7 +149,17 @@ class FakeNova:
                 continue
             if record.status == 'queued' and record.start <= now:
                 self._set_status(record, 'running', record.start)
-            if record.status in ('queued', 'running') and record.end <= now:
+            switch = record.start + (getattr(record, 'post_copy_after',
+                                             None) or float('inf'))
+            if record.status == 'running' and switch <= now:
+                self._set_status(record, POST_COPY, switch)
+                record.end = min(record.end, switch + 2.0)
+            if record.status in ('queued', 'running', POST_COPY) and \
+                    record.end <= now and getattr(record, 'fails', None):
+                self._fail(record)
+                continue
+            if record.status in ('queued', 'running', POST_COPY) and \
+                    record.end <= now:
                 server = self.servers_by_id[record.server_id]
                 server.compute_host = record.dest_compute
                 server.task_state = None
@@ -148,9 +171,28 @@ class FakeNova:
                     server.status = 'VERIFY_RESIZE'
                 self._touch(server, record.end)
 
+    def _fail(self, record):
+        """The move failed: rolled back, the VM idle on its source."""
+        self._set_status(record, 'failed', record.end)
+        server = self.servers_by_id[record.server_id]
+        server.status = 'ACTIVE' if record.migration_type == \
+            'live-migration' else 'SHUTOFF'
+        server.task_state = None
+        self._touch(server, record.end)
+        record.fails()
+
     def _start(self, server, kind, host):
         now = self.clock()
         source = server.compute_host
+        if server.id in self.drops:
+            # The conductor fails before it writes a record: the VM is put
+            # back, idle, a moment later.
+            self.drops.discard(server.id)
+            server.task_state = 'migrating' if kind == 'live' \
+                else 'resize_prep'
+            server.dropped_at = now + 1.0
+            self._touch(server)
+            return
         if kind == 'live':
             start = max(now, self._busy_until[source])
             end = start + self.live_seconds
@@ -166,9 +208,19 @@ class FakeNova:
             self._busy_until[source] = end
         self._touch(server)
         self.moves.append((now, end, kind, source))
+        reused = [r for r in self.records if r.server_id == server.id and
+                  r.status == 'pre-migrating' and kind == 'cold']
+        if reused:
+            # nova's conductor takes over a record a dead conductor left
+            # (_preallocate_migration).
+            self.records.remove(reused[0])
+        number = reused[0].id if reused else len(self.records) + 1
         self.records.append(Record(
             stuck_left=stuck_left, ramp=ramp,
-            id=len(self.records) + 1, server_id=server.id,
+            fails=self.failures.pop(server.id, None),
+            post_copy_after=self.post_copy.pop(server.id, None),
+            disk_seconds=self.disks.pop(server.id, 0.0),
+            id=number, uuid='uuid-%d' % number, server_id=server.id,
             # nova-compute runs one live migration at a time per host.
             status='running' if start <= now else 'queued', start=start,
             created_at=str(now).zfill(12), updated_at=self._stamp(), end=end,
@@ -182,7 +234,14 @@ class FakeNova:
     def get_server(self, server_id):
         self.calls['get_server'] += 1
         self._advance()
-        return copy.copy(self.servers_by_id[server_id])
+        if server_id not in self.servers_by_id:
+            raise sdk_exceptions.NotFoundException('no server %s' % server_id)
+        server = self.servers_by_id[server_id]
+        if getattr(server, 'dropped_at', None) is not None and \
+                server.dropped_at <= self.clock():
+            server.task_state = server.dropped_at = None
+            self._touch(server)
+        return copy.copy(server)
 
     def servers(self, details=True, all_projects=False, changes_since=None,
                 compute_host=None, **query):
@@ -208,15 +267,27 @@ class FakeNova:
         self.calls['server_migrations'] += 1
         self._advance()
         running = [r for r in self.records if r.server_id == server.id and
-                   r.status in ('queued', 'running')]
+                   r.status in ('queued', 'running', POST_COPY)]
         for record in running:
             record.memory_total_bytes = MEMORY
             record.memory_remaining_bytes = self._memory_left(record)
+            disks_left = record.start + record.disk_seconds - self.clock()
+            record.disk_total_bytes = MEMORY
+            record.disk_remaining_bytes = int(
+                MEMORY * max(0.0, disks_left) / (record.disk_seconds or 1))
         return running
 
     def _memory_left(self, record):
         if record.status == 'queued':
             return MEMORY
+        if record.disk_seconds:
+            # A block migration copies the disks first, memory after.
+            record.start_memory = record.start + record.disk_seconds
+            if self.clock() < record.start_memory:
+                return MEMORY
+            copied = (self.clock() - record.start_memory) / (
+                record.ramp or 1.0)
+            return int(MEMORY * max(record.stuck_left, 1.0 - copied))
         copied = (self.clock() - record.start) / (record.ramp or 1.0)
         return int(MEMORY * max(record.stuck_left, 1.0 - copied))
 

@@ -24,6 +24,7 @@ from migrationhelper import engine
 from migrationhelper import hosts
 from migrationhelper import outcomes
 from migrationhelper import plan
+from migrationhelper.tasks import reading
 from migrationhelper.tasks import waiting
 from migrationhelper.tests.unit import fake_nova
 
@@ -53,6 +54,21 @@ class EngineTestCase(testtools.TestCase):
     def cold(self, name, host='src'):
         return planned(self.nova.add(name, host, 'SHUTOFF'),
                        decision.COLD_MIGRATE)
+
+    def run_reported(self, plans, **options):
+        """Run the engine; return the rows and (time, VM, text) reports."""
+        reports = []
+
+        class Report:
+            def __call__(_self, task, text):
+                reports.append((self.clock.now, task.server.name, text))
+
+            def status(_self, counts):
+                pass
+        self.engine = engine.Engine(
+            self.nova, engine.Options(**options), progress=Report(),
+            clock=self.clock, sleep=self.clock.sleep)
+        return self.engine.run(plans), reports
 
 
 class TestLanes(EngineTestCase):
@@ -168,9 +184,12 @@ class TestPolling(EngineTestCase):
         short_gets, short_lists = self.gets_for(5.0)
         long_gets, long_lists = self.gets_for(120.0)
         # Longer moves mean more poll cycles, served by the shared listing;
-        # the GETs per VM stay what acting and verifying take.
+        # the GETs per VM stay what acting and verifying take, plus the
+        # bounded read every READ_LISTED_EVERY seconds of a move.
         self.assertGreater(long_lists, short_lists)
-        self.assertEqual(short_gets, long_gets)
+        self.assertGreater(long_gets, short_gets)
+        self.assertLessEqual(long_gets - short_gets,
+                             3 * (120.0 / reading.READ_LISTED_EVERY + 1))
 
     def test_moves_to_many_hosts_are_polled_on_their_source(self):
         hosts = []
@@ -369,21 +388,6 @@ class TestOutcomes(EngineTestCase):
 class TestConvergence(EngineTestCase):
     """Live migrations that stop converging, on the fake clock."""
 
-    def run_reported(self, plans, **options):
-        """Run the engine; return the rows and (time, VM, text) reports."""
-        reports = []
-
-        class Report:
-            def __call__(_self, task, text):
-                reports.append((self.clock.now, task.server.name, text))
-
-            def status(_self, counts):
-                pass
-        self.engine = engine.Engine(
-            self.nova, engine.Options(**options), progress=Report(),
-            clock=self.clock, sleep=self.clock.sleep)
-        return self.engine.run(plans), reports
-
     def test_a_copy_stuck_at_40_percent_is_aborted_at_the_stall_timeout(self):
         plan = self.live('busy-db')
         self.nova.never_converges(plan.server.id, left=0.6, after=5.0)
@@ -475,3 +479,131 @@ class TestConvergence(EngineTestCase):
         [row], _reports = self.run_reported([self.live('vm')])
         self.assertEqual(outcomes.MOVED, row.result)
         self.assertGreater(self.nova.calls['refused'], 0)
+
+
+class TestNovasWordDecides(EngineTestCase):
+    """What Nova shows ends a wait, whatever the shared listing says."""
+
+    def test_a_move_nova_drops_before_its_record_is_seen_within_seconds(
+            self):
+        plan = self.cold('off')
+        self.nova.drops.add(plan.server.id)
+        [row] = self.run_engine([plan], retries=0)
+        self.assertEqual(outcomes.FAILED, row.result)
+        self.assertIn('Nova recorded no migration', row.message)
+        # Seen at the next bounded read, not at the hour's timeout.
+        self.assertLess(row.duration, reading.READ_UNLISTED_EVERY + 5.0)
+
+    def test_a_dropped_move_is_sent_again_within_retries(self):
+        plan = self.cold('off')
+        self.nova.drops.add(plan.server.id)
+        [row] = self.run_engine([plan], retries=1)
+        self.assertEqual(outcomes.MOVED, row.result, row)
+        self.assertIn('attempt 1 failed', row.message)
+        self.assertEqual(2, self.nova.calls['migrate_server'])
+
+    def test_a_vm_deleted_while_its_move_waits_in_the_queue_is_seen(self):
+        self.nova.live_seconds = 200.0
+        first, second = self.live('first'), self.live('second')
+        real_get = self.nova.get_server
+        deleted = []
+
+        def get_server(server_id):
+            # Its owner deletes the second while it waits in the queue.
+            if self.clock() >= 10.0 and not deleted:
+                deleted.append(self.clock())
+                self.nova.delete(second.server.id)
+            return real_get(server_id)
+        self.nova.get_server = get_server
+        self.nova.migrations_listed = 0
+        rows, reports = self.run_reported([first, second])
+        self.assertEqual([outcomes.MOVED, outcomes.SKIPPED],
+                         [r.result for r in rows])
+        self.assertIn('deleted', rows[1].message)
+        ended = [t for t, name, text in reports
+                 if name == 'second' and text.startswith('skipped')]
+        self.assertLessEqual(ended[0] - deleted[0],
+                             reading.READ_LISTED_EVERY + 5.0)
+
+    def test_only_the_attempts_own_migration_is_ever_aborted(self):
+        plan = self.live('vm')
+
+        def then_an_operator_moves_it():
+            # Right after our first attempt failed, someone else starts a
+            # live migration of the VM, which outlasts our timeout.
+            self.nova.live_seconds = 500.0
+            self.nova.start_move(plan.server.id)
+        self.nova.failures[plan.server.id] = then_an_operator_moves_it
+        [row] = self.run_engine([plan], timeout=20, retries=1)
+        self.assertEqual(0, self.nova.calls['abort_server_migration'])
+        self.assertEqual(1, self.nova.calls['live_migrate_server'])
+        self.assertEqual(outcomes.IN_PROGRESS, row.result)
+        self.assertIn('not started by this run', row.message)
+
+    def test_a_record_nova_reuses_is_our_moves(self):
+        plan = planned(self.nova.add('off', 'src', 'SHUTOFF'),
+                       decision.COLD_MIGRATE)
+        # A dead conductor's record, which nova's next one takes over.
+        stale = self.nova.add_migration(plan.server.id, 'src', None,
+                                        'pre-migrating')
+        stale.migration_type = 'migration'
+        [row] = self.run_engine([plan])
+        self.assertEqual(outcomes.MOVED, row.result, row)
+        self.assertEqual('', row.message)
+        self.assertEqual(['confirmed'],
+                         [r.status for r in self.nova.records])
+
+    def test_post_copy_is_neither_stalled_nor_aborted(self):
+        plan = self.live('busy-db')
+        self.nova.never_converges(plan.server.id, left=0.6, after=2.0)
+        self.nova.post_copy[plan.server.id] = 6.0
+        [row], reports = self.run_reported([plan], stall_timeout=20)
+        self.assertEqual(outcomes.MOVED, row.result, row)
+        self.assertIn('finished in post-copy', row.message)
+        self.assertEqual(0, self.nova.calls['abort_server_migration'])
+        self.assertIn('switched to post-copy', ' '.join(
+            text for _t, _n, text in reports))
+
+    def test_post_copy_past_the_timeout_is_left_to_finish(self):
+        plan = self.live('busy-db')
+        self.nova.never_converges(plan.server.id, left=0.6, after=2.0)
+        self.nova.post_copy[plan.server.id] = 3.0
+        self.nova.live_seconds = 500.0
+        real_advance = self.nova._advance
+
+        def slow_post_copy():
+            real_advance()
+            for record in self.nova.records:
+                if record.status == fake_nova.POST_COPY:
+                    record.end = max(record.end, 400.0)
+        self.nova._advance = slow_post_copy
+        [row] = self.run_engine([plan], timeout=30, stall_timeout=10)
+        self.assertEqual(outcomes.IN_PROGRESS, row.result, row)
+        self.assertIn('post-copy, which cannot be aborted', row.message)
+        self.assertEqual(0, self.nova.calls['abort_server_migration'])
+
+    def test_a_block_migrations_disk_copy_never_counts_as_a_stall(self):
+        plan = self.live('big-disk')
+        self.nova.disks[plan.server.id] = 40.0
+        self.nova.never_converges(plan.server.id, left=0.6, after=5.0)
+        [row], reports = self.run_reported([plan], stall_timeout=10)
+        self.assertEqual(outcomes.FAILED, row.result)
+        self.assertEqual(1, self.nova.calls['abort_server_migration'])
+        # The memory copy began after 40 s of disks, and stalled 5 s in.
+        aborted = [t for t, _n, text in reports if 'aborting' in text]
+        self.assertGreaterEqual(aborted[0], 40.0 + 5.0 + 10.0)
+        self.assertTrue(any(text.startswith('copying disks ')
+                            for _t, _n, text in reports), reports)
+
+    def test_a_paused_guest_is_never_forced_to_complete(self):
+        plan = planned(self.nova.add('paused', 'src', 'PAUSED'),
+                       decision.LIVE_MIGRATE)
+        self.nova.servers_by_id[plan.server.id].power_state = \
+            decision.PAUSED
+        self.nova.never_converges(plan.server.id)
+        [row] = self.run_engine([plan], stall_timeout=30,
+                                on_timeout=defaults.FORCE_COMPLETE)
+        self.assertEqual(0, self.nova.calls['force_complete_server_migration'])
+        self.assertEqual(1, self.nova.calls['abort_server_migration'])
+        self.assertIn('not forced to complete: its guest is paused',
+                      row.message)
