@@ -38,10 +38,13 @@ from eventlet import wsgi
 import fixtures
 from nova.api import auth as nova_auth
 from nova.api.openstack import wsgi as nova_wsgi
+from nova.compute import power_state
+from nova.conductor.tasks import live_migrate as live_migrate_task
 from nova import context as nova_context
 from nova import exception as nova_exception
 from nova import objects
 from nova.scheduler.client import query as scheduler_query
+from nova.scheduler import utils as scheduler_utils
 from nova.servicegroup.drivers import db as servicegroup_db
 from nova import test
 from nova.tests import fixtures as nova_fixtures
@@ -670,6 +673,131 @@ class NovaCloudTestCase(test.TestCase,
             return real_call.__get__(resource)(environ, start_response)
         with mock.patch.object(nova_wsgi.Resource, '__call__', call):
             yield outage
+
+    @contextlib.contextmanager
+    def compute_requests(self):
+        """Record every request the compute API serves meanwhile.
+
+        Yields a list that grows with one (method, path, body) per request,
+        whoever sent it (the command under test, or the test itself).
+        """
+        real_call = nova_wsgi.Resource.__call__
+        seen = []
+
+        def call(resource, environ, start_response):
+            request = webob.Request(environ)
+            seen.append((request.method, request.path,
+                         request.body.decode('utf-8', 'replace')))
+            return real_call.__get__(resource)(environ, start_response)
+        with mock.patch.object(nova_wsgi.Resource, '__call__', call):
+            yield seen
+
+    # -- guests as a hypervisor reports them ---------------------------------
+
+    def model_guest_power_states(self):
+        """The fake hypervisor reports paused and suspended guests.
+
+        For the rest of the test, as libvirt does: pausing a guest leaves
+        it in power state PAUSED (3), suspending it in SUSPENDED (7),
+        unpausing or resuming it RUNNING (1); Nova's compute manager reads
+        that back (``get_info``) into the VM's power state. A live
+        migration keeps the guest's state on its destination (the fake
+        driver would start it running there). The fake driver alone
+        leaves every guest running whatever is done to it.
+        """
+        states = self.guest_states = {}
+
+        def setting(state):
+            def set_state(driver, instance):
+                driver.instances[instance.uuid].state = state
+                states[instance.uuid] = state
+            return set_state
+        paused = setting(power_state.PAUSED)
+        suspended = setting(power_state.SUSPENDED)
+        running = setting(power_state.RUNNING)
+        real_arrive = fake.FakeDriver.post_live_migration_at_destination
+
+        def arrive(driver, context, instance, *args, **kwargs):
+            real_arrive(driver, context, instance, *args, **kwargs)
+            if instance.uuid in states:
+                driver.instances[instance.uuid].state = states[instance.uuid]
+        for name, call in (
+                ('pause', paused),
+                ('unpause', running),
+                ('suspend', lambda driver, context, instance: suspended(
+                    driver, instance)),
+                ('resume', lambda driver, context, instance, *args, **kw:
+                    running(driver, instance)),
+                ('post_live_migration_at_destination', arrive)):
+            self.useFixture(fixtures.MonkeyPatch(
+                'nova.virt.fake.FakeDriver.' + name, call))
+
+    def set_guest_state(self, server, host, state):
+        """The hypervisor of ``host`` reports the guest in ``state``.
+
+        Nova's record of the VM's power state follows, as its power state
+        sync would write it; its status (vm_state) is left as it is.
+        """
+        self.computes[host].manager.driver.instances[
+            server['id']].state = state
+        if getattr(self, 'guest_states', None) is not None:
+            self.guest_states[server['id']] = state
+        instance = self.nova_instance(server['id'])
+        instance.power_state = state
+        instance.save()
+
+    def instance_actions(self, server):
+        """The names of the VM's instance actions, oldest first."""
+        actions = self.admin_api.api_get(
+            '/servers/%s/os-instance-actions' % server['id']
+        ).body['instanceActions']
+        return [a['action'] for a in sorted(
+            actions, key=lambda a: (a['start_time'], a['request_id']))]
+
+    # -- faults in nova-conductor --------------------------------------------
+
+    @contextlib.contextmanager
+    def live_migration_task_fails(self, times=1,
+                                  error='injected: conductor lost the task'):
+        """The next ``times`` live migrations fail in nova-conductor.
+
+        An unexpected exception in ``LiveMigrationTask._execute``: Nova
+        leaves the VM in ERROR, its power state unchanged, with a fault,
+        and the live-migration record ``error``. Yields the failures left.
+        """
+        real = live_migrate_task.LiveMigrationTask._execute
+        failures = {'left': times}
+
+        def execute(task):
+            if failures['left'] > 0:
+                failures['left'] -= 1
+                raise nova_exception.NovaException(error)
+            return real(task)
+        with mock.patch.object(live_migrate_task.LiveMigrationTask,
+                               '_execute', execute):
+            yield failures
+
+    @contextlib.contextmanager
+    def cold_migration_dropped(self, times=1,
+                               error='injected: conductor lost the request'):
+        """The next ``times`` cold migrations fail before their record.
+
+        nova-conductor fails setting up the VM's server group: Nova puts
+        the VM back idle in the state it had, records a fault and a failed
+        ``conductor_migrate_server`` event, and never writes a migration
+        record. Yields the failures left.
+        """
+        real = scheduler_utils.setup_instance_group
+        failures = {'left': times}
+
+        def setup_instance_group(context, request_spec):
+            if failures['left'] > 0:
+                failures['left'] -= 1
+                raise nova_exception.NovaException(error)
+            return real(context, request_spec)
+        with mock.patch.object(scheduler_utils, 'setup_instance_group',
+                               setup_instance_group):
+            yield failures
 
     # -- shaping the cloud like a real one ------------------------------------
 
