@@ -122,7 +122,8 @@ def _force_complete(task):
                 % task.waited())
     while True:
         migration = task.running_migration()
-        if migration is None:
+        if migration is None or not task.owns(migration):
+            # Ours ended; what runs now is someone else's.
             break
         try:
             task.compute.force_complete_server_migration(migration,
