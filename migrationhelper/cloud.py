@@ -64,7 +64,7 @@ def list_compute_hosts(compute):
     try:
         services = list(compute.services(binary='nova-compute'))
         hypervisors = list(compute.hypervisors(
-            details=True, microversion=HYPERVISOR_LIST_MICROVERSION))
+            details=True, **_at_most(compute, HYPERVISOR_LIST_MICROVERSION)))
     except sdk_exceptions.ForbiddenException:
         raise exceptions.CommandError(_(
             'Listing compute services was refused: migrationhelper needs '
@@ -90,6 +90,17 @@ def list_compute_hosts(compute):
             hypervisor_version=first and first.hypervisor_version,
         ))
     return result
+
+
+def _at_most(compute, microversion):
+    """The microversion to ask for: ``microversion`` where the cloud has it.
+
+    Below it the SDK negotiates the cloud's newest: every field we read is
+    older than the one asked for.
+    """
+    if sdk_utils.supports_microversion(compute, microversion):
+        return {'microversion': microversion}
+    return {}
 
 
 def find_compute_host(compute, name):
