@@ -66,15 +66,33 @@ class Demand:
     """One VM's request to placement, its groups merged."""
 
     resources: dict             # {resource class: amount}, no zeros
+    # Every trait asked, whichever group asks it (for messages).
     required: frozenset = frozenset()
     forbidden: frozenset = frozenset()
     # (keys, what) the plan cannot judge: see UNSEEN.
     unseen: tuple = ()
+    # The traits per request group, as placement judges them: TraitGroup.
+    trait_groups: tuple = ()
 
     @property
     def key(self):
         """Equal for VMs that ask placement the same question."""
         return tuple(sorted(self.resources.items()))
+
+
+@dataclasses.dataclass(frozen=True)
+class TraitGroup:
+    """The traits one request group asks, and the classes it asks with.
+
+    Placement satisfies the unsuffixed group's required traits from any
+    provider of the host's tree; a suffixed (granular) group's from the
+    one provider that serves its resources.
+    """
+
+    suffix: str
+    resource_classes: frozenset = frozenset()
+    required: frozenset = frozenset()
+    forbidden: frozenset = frozenset()
 
 
 def build(flavor, image_properties=None, boot_from_volume=False):
@@ -93,7 +111,7 @@ def build(flavor, image_properties=None, boot_from_volume=False):
         if prefix.startswith('resources') and name:
             request.add_resource(prefix, name, value)
         elif prefix.startswith('trait') and name:
-            request.add_trait(name, value)
+            request.add_trait(name, value, prefix[len('trait'):])
     for key, value in image.items():
         # Glance spells required traits as image properties.
         prefix, _sep, name = key.partition(':')
@@ -115,7 +133,8 @@ def build(flavor, image_properties=None, boot_from_volume=False):
         resources={rc: n for rc, n in request.merged().items() if n},
         required=frozenset(request.required),
         forbidden=frozenset(request.forbidden),
-        unseen=_unseen(specs, image))
+        unseen=_unseen(specs, image),
+        trait_groups=request.trait_groups())
 
 
 class _Request:
@@ -125,6 +144,8 @@ class _Request:
         self.groups = {}            # {group suffix: {rc: amount}}
         self.required = set()
         self.forbidden = set()
+        # {group suffix: (required, forbidden)}
+        self.traits = {}
 
     def add_resource(self, prefix, rc, value):
         try:
@@ -140,11 +161,22 @@ class _Request:
         """Into the unsuffixed group, replacing its amount, as Nova does."""
         self.groups.setdefault('', {})[rc] = int(amount)
 
-    def add_trait(self, name, value):
+    def add_trait(self, name, value, group=''):
+        required, forbidden = self.traits.setdefault(group, (set(), set()))
         if value == 'required':
             self.required.add(name)
+            required.add(name)
         elif value == 'forbidden':
             self.forbidden.add(name)
+            forbidden.add(name)
+
+    def trait_groups(self):
+        return tuple(TraitGroup(
+            suffix, frozenset(rc for rc, n in self.groups.get(
+                suffix, {}).items() if n),
+            frozenset(required), frozenset(forbidden))
+            for suffix, (required, forbidden) in sorted(self.traits.items())
+            if required or forbidden)
 
     def merged(self):
         total = {}

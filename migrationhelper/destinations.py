@@ -65,7 +65,8 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
         placement, receiving, [d.resources for d in demands.values()])
     zones = shape.host_zones(compute, receiving)
     receivers = [model.Receiver(h.host, zones.get(h.host),
-                                *summaries.get(h.host, (frozenset(), {})))
+                                *summaries.get(h.host, (frozenset(), {},
+                                                        ())))
                  for h in receiving]
     groups, group_of = shape.read_groups(compute, moving, receivers)
     read = _Read(
@@ -109,8 +110,10 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
 
 
 def _read_fully(placement, receiver, host):
-    traits, resources = providers.host_traits_and_resources(placement, host)
-    return dataclasses.replace(receiver, traits=traits, resources=resources)
+    traits, resources, tree = providers.host_traits_and_resources(
+        placement, host)
+    return dataclasses.replace(receiver, traits=traits, resources=resources,
+                               tree=tree)
 
 
 def _with_placements(planned, placements):
@@ -201,6 +204,7 @@ def vm_needs(planned, asked, read):
               else server.availability_zone),
         required_traits=asked.required,
         forbidden_traits=asked.forbidden,
+        trait_groups=asked.trait_groups,
         groups=read.group_of.get(server.id, ()),
         offered=offered,
         only_hosts=frozenset(only) if only is not None else None,

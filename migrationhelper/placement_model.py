@@ -19,7 +19,11 @@ answers with a host for every VM, or why it has none, in an operator's
 words. It asks what Nova's scheduler asks, in the order it filters:
 
 - the availability zone a VM is pinned to (a placement ``member_of``);
-- the traits its flavor and image require or forbid;
+- the traits its flavor and image require or forbid, as placement reads
+  them over the host's provider tree: the unsuffixed group's required
+  traits from any provider of the tree, a granular group's from the one
+  provider that serves its resources (a vGPU's trait on the physical
+  GPU's child provider);
 - its hard server groups: an anti-affinity group excludes hosts already
   holding ``max_server_per_host`` members, counting the moves this plan
   makes; an affinity group only admits hosts holding another member, so a
@@ -36,8 +40,10 @@ counted once.
 
 import collections
 import dataclasses
+import typing
 
 from migrationhelper import capacity
+from migrationhelper import demand
 from migrationhelper.i18n import _
 
 AFFINITY = 'affinity'
@@ -53,9 +59,25 @@ class Receiver:
 
     host: str
     zone: str | None = None
-    traits: frozenset = frozenset()
+    traits: frozenset = frozenset()     # the root provider's
     # {resource class: capacity.Resource}
     resources: dict = dataclasses.field(default_factory=dict)
+    # Every provider of the host's trees (Provider), roots first; empty:
+    # only the root's traits are known.
+    tree: tuple = ()
+
+    def providers(self):
+        if not self.tree:
+            return (Provider(self.traits, frozenset(self.resources), True),)
+        return tuple(Provider(*p) for p in self.tree)
+
+
+class Provider(typing.NamedTuple):
+    """One resource provider of a host's tree, as traits go."""
+
+    traits: frozenset = frozenset()
+    resource_classes: frozenset = frozenset()
+    is_root: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,6 +107,9 @@ class Needs:
     required_traits: frozenset = frozenset()
     forbidden_traits: frozenset = frozenset()
     groups: tuple = ()             # IDs of its server groups
+    # The traits per request group (demand.TraitGroup); empty: the
+    # required and forbidden traits above, as one unsuffixed group.
+    trait_groups: tuple = ()
     # The hosts placement offers one VM asking this demand (None: not
     # asked); max_unit and nested providers are placement's to judge.
     offered: frozenset | None = None
@@ -133,10 +158,28 @@ def refused_alone(needs, receivers, groups=None):
     return None
 
 
-def _size(demand):
+def _tree_has(providers, group):
+    """Whether a host's provider tree satisfies one group's traits.
+
+    The unsuffixed group: required traits from any provider of the tree,
+    forbidden ones on none of the roots (which serve its VCPU and RAM). A
+    granular group: one provider with all of its resource classes, its
+    required traits and none of its forbidden ones.
+    """
+    if not group.suffix:
+        every = frozenset().union(*(p.traits for p in providers))
+        roots = frozenset().union(*(p.traits for p in providers
+                                    if p.is_root))
+        return group.required <= every and not group.forbidden & roots
+    return any(group.resource_classes <= p.resource_classes and
+               group.required <= p.traits and
+               not group.forbidden & p.traits for p in providers)
+
+
+def _size(asked):
     # Memory dominates real packing; vCPUs and disk break ties.
-    return (demand.get(capacity.MEMORY_MB, 0), demand.get(capacity.VCPU, 0),
-            demand.get(capacity.DISK_GB, 0))
+    return (asked.get(capacity.MEMORY_MB, 0), asked.get(capacity.VCPU, 0),
+            asked.get(capacity.DISK_GB, 0))
 
 
 class _Model:
@@ -201,9 +244,11 @@ class _Model:
             parts.append(_('forbids trait %s') %
                          ', '.join(sorted(needs.forbidden_traits)))
         what = _(' and ').join(parts)
-        kept = [h for h in hosts
-                if needs.required_traits <= self.receivers[h].traits and
-                not needs.forbidden_traits & self.receivers[h].traits]
+        groups = needs.trait_groups or (
+            demand.TraitGroup('', frozenset(), needs.required_traits,
+                              needs.forbidden_traits),)
+        kept = [h for h in hosts if all(
+            _tree_has(self.receivers[h].providers(), g) for g in groups)]
         if not kept:
             return [], None, _('%s: no host that can take it has '
                                'that') % what

@@ -67,9 +67,10 @@ def candidates(placement, demand):
     """What placement offers one VM asking ``demand``, as the scheduler asks.
 
     :returns: (root provider UUIDs that can take one such VM,
-        {root provider UUID: (traits, {resource class: Resource})}) from the
-        provider summaries; ``max_unit`` is not in them, but every offered
-        root honours it.
+        {root provider UUID: (traits, {resource class: Resource}, tree)})
+        from the provider summaries, ``tree`` (traits, resource classes,
+        is root) of every summarised provider of the root's tree, root first;
+        ``max_unit`` is not in them, but every offered root honours it.
     """
     resources = ','.join('%s:%d' % (rc, amount)
                          for rc, amount in sorted(demand.items()) if amount)
@@ -81,15 +82,25 @@ def candidates(placement, demand):
         for uuid in request.get('allocations', {}):
             offered.add(summaries.get(uuid, {}).get('root_provider_uuid',
                                                     uuid))
-    roots = {}
+    roots, trees = {}, {}
     for uuid, summary in summaries.items():
-        if summary.get('root_provider_uuid', uuid) != uuid:
+        root = summary.get('root_provider_uuid', uuid)
+        trees.setdefault(root, []).append((
+            frozenset(summary.get('traits', ())),
+            frozenset(summary.get('resources', {})), root == uuid))
+        if root != uuid:
             continue
         roots[uuid] = (frozenset(summary.get('traits', ())), {
             rc: capacity.Resource(used=r.get('used', 0),
                                   capacity=r.get('capacity', 0))
             for rc, r in summary.get('resources', {}).items()})
-    return offered, roots
+    return offered, {
+        uuid: facts + (_roots_first(trees.get(uuid, ())),)
+        for uuid, facts in roots.items()}
+
+
+def _roots_first(providers):
+    return tuple(sorted(providers, key=lambda p: not p[2]))
 
 
 def provider_resources(placement, uuid, totals):
@@ -123,19 +134,42 @@ def host_resources(placement, host):
 
 
 def host_traits_and_resources(placement, host):
-    """(traits, resources) of the host's providers, as the model needs."""
-    return _read_host(placement, host, with_traits=True)
+    """(traits, resources, tree) of the host's providers, for the model.
+
+    The roots' traits and resources, and every provider of their trees as
+    (traits, resource classes, is root), roots first.
+    """
+    tree = []
+    traits, totals = _read_host(placement, host, with_traits=True,
+                                tree=tree)
+    return traits, totals, _roots_first(tree)
 
 
-def _read_host(placement, host, with_traits):
+def _read_host(placement, host, with_traits, tree=None):
     traits = set()
     totals = {rc: capacity.Resource() for rc in capacity.RESOURCE_CLASSES}
     for uuid in root_providers(placement, host):
         if with_traits:
-            traits.update(get(placement, '/resource_providers/%s/traits'
-                              % uuid).get('traits', []))
+            traits.update(_traits_of(placement, uuid))
+            tree.extend(_tree(placement, uuid))
         provider_resources(placement, uuid, totals)
     return frozenset(traits), totals
+
+
+def _traits_of(placement, uuid):
+    return frozenset(get(placement, '/resource_providers/%s/traits'
+                         % uuid).get('traits', []))
+
+
+def _tree(placement, root):
+    """(traits, resource classes, is root) of each provider of the tree."""
+    listed = get(placement, '/resource_providers?%s' % parse.urlencode(
+        {'in_tree': root})).get('resource_providers', [])
+    return [(
+        _traits_of(placement, p['uuid']),
+        frozenset(get(placement, '/resource_providers/%s/inventories'
+                      % p['uuid']).get('inventories', {})),
+        p['uuid'] == root) for p in listed]
 
 
 def tree_allocations(placement, host):

@@ -85,6 +85,21 @@ class TestStandardResources(testtools.TestCase):
                          asked.required)
         self.assertEqual({'CUSTOM_SLOW'}, asked.forbidden)
 
+    def test_traits_are_kept_per_request_group(self):
+        # Nova's vGPU setup: the GPU's trait asked with its VGPU, in one
+        # granular group, which placement serves from one provider.
+        asked = demand.build(
+            flavor(**spec(resources1__VGPU='1',
+                          trait1__CUSTOM_NVIDIA_11='required',
+                          trait__HW_CPU_X86_AVX2='required')),
+            {'trait:CUSTOM_IMAGE_TRAIT': 'required'})
+        unsuffixed = demand.TraitGroup(
+            '', frozenset(['VCPU', 'MEMORY_MB', 'DISK_GB']),
+            frozenset(['HW_CPU_X86_AVX2', 'CUSTOM_IMAGE_TRAIT']))
+        gpu = demand.TraitGroup('1', frozenset(['VGPU']),
+                                frozenset(['CUSTOM_NVIDIA_11']))
+        self.assertEqual((unsuffixed, gpu), asked.trait_groups)
+
 
 class TestPinning(testtools.TestCase):
 

@@ -15,6 +15,7 @@
 import testtools
 
 from migrationhelper import capacity as c
+from migrationhelper import demand
 from migrationhelper import placement_model as m
 
 SOURCE = 'src'
@@ -234,3 +235,66 @@ class TestOnlyHosts(testtools.TestCase):
         receivers = [host('h%d' % i, ram=4096) for i in range(4)]
         first = hosts_of(m.place(vms, receivers))
         self.assertEqual(first, hosts_of(m.place(reversed(vms), receivers)))
+
+
+class TestTraitsOverTheTree(testtools.TestCase):
+    """Traits as placement reads them: over the tree, per request group."""
+
+    GPU = frozenset(['VGPU'])
+
+    def with_gpu_child(self, name, child_traits, root_traits=()):
+        """A host whose physical GPU is a child provider with traits."""
+        return m.Receiver(name, 'nova', frozenset(root_traits), room(),
+                          tree=((frozenset(root_traits),
+                                 frozenset(room()), True),
+                                (frozenset(child_traits), self.GPU, False)))
+
+    def vgpu_vm(self, key, required=(), forbidden=()):
+        # resources1:VGPU=1 with trait1:...=required, Nova's documented
+        # vGPU setup.
+        group = demand.TraitGroup(
+            '1', self.GPU, frozenset(required), frozenset(forbidden))
+        return vm(key, required_traits=frozenset(required),
+                  forbidden_traits=frozenset(forbidden),
+                  trait_groups=(group,))
+
+    def test_a_granular_groups_trait_on_the_child_that_serves_it(self):
+        placed = m.place([self.vgpu_vm('a', ['CUSTOM_NVIDIA_11'])],
+                         [self.with_gpu_child('h1', ['CUSTOM_NVIDIA_12']),
+                          self.with_gpu_child('h2', ['CUSTOM_NVIDIA_11'])])
+        self.assertEqual({'a': 'h2'}, hosts_of(placed))
+
+    def test_a_granular_groups_trait_on_another_provider_does_not_count(
+            self):
+        # The trait is on the root, which has no VGPU: placement refuses.
+        placed = m.place([self.vgpu_vm('a', ['CUSTOM_NVIDIA_11'])],
+                         [self.with_gpu_child('h1', [], ['CUSTOM_NVIDIA_11'])])
+        self.assertIsNone(placed['a'].host)
+        self.assertIn('needs trait CUSTOM_NVIDIA_11', placed['a'].reason)
+
+    def test_a_granular_groups_forbidden_trait_on_its_provider(self):
+        placed = m.place(
+            [self.vgpu_vm('a', forbidden=['CUSTOM_SLOW'])],
+            [self.with_gpu_child('h1', ['CUSTOM_SLOW']),
+             self.with_gpu_child('h2', [], ['CUSTOM_SLOW'])])
+        # Forbidden on h1's GPU; on h2 only the root has it.
+        self.assertEqual({'a': 'h2'}, hosts_of(placed))
+
+    def test_an_unsuffixed_required_trait_from_any_provider_of_the_tree(self):
+        needs = vm('a', required_traits=frozenset(['CUSTOM_FPGA_XL']))
+        placed = m.place([needs], [
+            host('h1'), self.with_gpu_child('h2', ['CUSTOM_FPGA_XL'])])
+        self.assertEqual({'a': 'h2'}, hosts_of(placed))
+
+    def test_an_unsuffixed_forbidden_trait_counts_on_the_root(self):
+        needs = vm('a', forbidden_traits=frozenset(['CUSTOM_SLOW']))
+        placed = m.place([needs], [
+            self.with_gpu_child('h1', [], ['CUSTOM_SLOW']),
+            self.with_gpu_child('h2', ['CUSTOM_SLOW'])])
+        self.assertEqual({'a': 'h2'}, hosts_of(placed))
+
+    def test_without_a_tree_the_roots_traits_are_all_there_is(self):
+        placed = m.place([self.vgpu_vm('a', ['CUSTOM_NVIDIA_11'])],
+                         [host('h1', traits=['CUSTOM_NVIDIA_11'])])
+        # The root has no VGPU inventory: no provider serves the group.
+        self.assertIsNone(placed['a'].host)
