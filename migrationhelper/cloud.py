@@ -143,7 +143,7 @@ def look_up_consumers(compute, consumer_ids):
             seen[consumer] = consumers.NO_ANSWER
         else:
             seen[consumer] = consumers.Seen(server.compute_host,
-                                            server.status)
+                                            server.status, server.task_state)
     return seen
 
 
@@ -161,7 +161,8 @@ def migration_records(migrations):
     """The SDK's migrations as the accounting reads them."""
     return [consumers.Migration(
         uuid=m.uuid, server_id=m.server_id, source=m.source_compute,
-        dest=m.dest_compute, status=m.status, kind=m.migration_type)
+        dest=m.dest_compute, status=m.status, kind=m.migration_type,
+        updated_at=m.updated_at)
         for m in migrations]
 
 

@@ -35,6 +35,8 @@ MOVING_TO = 'move-to'                       # a VM moving to the host
 EVACUATED = 'evacuated'                     # evacuated; the host was down
 MOVE_LEFTOVER = 'move-leftover'             # a move that ended left it
 ELSEWHERE = 'vm-elsewhere'                  # a VM on another host, no move
+ARRIVING = 'vm-arriving'                    # a VM being built or unshelved
+STUCK_MOVE = 'move-stuck'                   # a move no conductor carries on
 ORPHAN = 'orphan'                           # nothing Nova knows
 UNLISTED = 'unlisted'                       # on the host, not in the listing
 CELL_NOT_ANSWERING = 'cell-not-answering'   # Nova could not say
@@ -42,9 +44,14 @@ CELL_NOT_ANSWERING = 'cell-not-answering'   # Nova could not say
 # Nova cannot tell what these are: a host holding them is never called
 # empty, and a drain refuses to start.
 UNEXPLAINED = frozenset((UNLISTED, CELL_NOT_ANSWERING))
-# Left for good unless someone clears them: nova-manage placement audit
-# deletes exactly these (neither a VM on the node nor a move in progress).
-TO_CLEAR = frozenset((MOVE_LEFTOVER, ELSEWHERE, ORPHAN))
+# Left for good unless someone clears them. nova-manage placement audit
+# deletes leftovers and orphans (neither a VM on the node nor a move in
+# progress); a VM elsewhere is healed where it is, a stuck move's record is
+# in progress for Nova, so its allocation is deleted by hand.
+TO_CLEAR = frozenset((MOVE_LEFTOVER, STUCK_MOVE, ELSEWHERE, ORPHAN))
+# A move whose record has not changed for this long while its VM is idle is
+# carried on by no one (a conductor that died before it was done).
+STUCK_AFTER_SECONDS = 300
 # Go on their own: nova-compute removes an evacuated VM's allocation when it
 # starts on the host again (or when its service is deleted).
 CLEAR_THEMSELVES = frozenset((EVACUATED,))
@@ -55,6 +62,13 @@ ENDED_WELL = frozenset(('completed', 'confirmed', 'done'))
 FINAL_STATUSES = frozenset((
     'completed', 'confirmed', 'reverted', 'done', 'error', 'failed',
     'cancelled',
+))
+
+# Task states of a VM that placement holds room for before Nova lists it
+# on its host (nova/compute/task_states.py).
+ARRIVING_TASKS = frozenset((
+    'scheduling', 'block_device_mapping', 'networking', 'spawning',
+    'unshelving',
 ))
 
 # What Nova answered when asked for one consumer as a server.
@@ -68,6 +82,7 @@ class Seen:
 
     compute_host: str | None
     status: str | None
+    task_state: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,6 +95,7 @@ class Migration:
     dest: str | None
     status: str
     kind: str | None = None          # migration_type
+    updated_at: str | None = None    # as Nova writes it
 
     @property
     def in_progress(self):
@@ -121,13 +137,15 @@ def by_consumer(allocations):
     return {c: (total, tuple(p)) for c, (total, p) in held.items()}
 
 
-def _explained(consumer, host, server_ids, migrations):
+def _explained(consumer, host, server_ids, migrations, stuck=frozenset()):
     """(kind, server ID, migration) from Nova's listings, or None."""
     if consumer in server_ids:
         return VM, consumer, None
     for migration in migrations:
         if migration.uuid == consumer and migration.source == host:
             kind = MOVING_FROM if migration.in_progress else MOVE_LEFTOVER
+            if migration.uuid in stuck:
+                kind = STUCK_MOVE
             return kind, migration.server_id, migration
     for migration in migrations:
         if migration.server_id != consumer or not migration.in_progress:
@@ -147,7 +165,25 @@ def to_look_up(held, host, server_ids, migrations):
                   if _explained(c, host, server_ids, migrations) is None)
 
 
-def classify(held, host, server_ids, migrations, seen):
+def stuck_moves(migrations, idle_ids, stale_before):
+    """UUIDs of moves in progress that no one carries on any more.
+
+    A record that is not final, of a VM Nova shows idle, unchanged since
+    ``stale_before`` (an API time): its conductor died before it was done
+    (a ``pre-migrating`` record holds the source's allocation for good).
+    """
+    return frozenset(
+        m.uuid for m in migrations
+        if m.in_progress and m.status != 'finished' and
+        m.server_id in idle_ids and m.updated_at and
+        _to_second(m.updated_at) < _to_second(stale_before))
+
+
+def _to_second(timestamp):
+    return (timestamp or '')[:19].replace(' ', 'T')
+
+
+def classify(held, host, server_ids, migrations, seen, stuck=frozenset()):
     """One Holder per consumer, VMs on the host first.
 
     :param held: from :func:`by_consumer`.
@@ -156,18 +192,19 @@ def classify(held, host, server_ids, migrations, seen):
     :param migrations: the host's :class:`Migration` records.
     :param seen: {consumer: Seen, NOT_FOUND or NO_ANSWER} for each consumer
         :func:`to_look_up` named.
+    :param stuck: UUIDs of moves no one carries on (:func:`stuck_moves`).
     """
     holders = []
     for consumer, (resources, providers) in held.items():
-        explained = _explained(consumer, host, server_ids, migrations)
+        explained = _explained(consumer, host, server_ids, migrations, stuck)
         if explained is None:
             explained = _from_lookup(consumer, host, migrations,
                                      seen.get(consumer, NO_ANSWER))
         kind, server_id, migration = explained
         holders.append(Holder(consumer, kind, tuple(sorted(
             resources.items())), providers, server_id, migration))
-    order = (VM, MOVING_FROM, MOVING_TO, EVACUATED, MOVE_LEFTOVER,
-             ELSEWHERE, ORPHAN, UNLISTED, CELL_NOT_ANSWERING)
+    order = (VM, MOVING_FROM, MOVING_TO, EVACUATED, ARRIVING, MOVE_LEFTOVER,
+             STUCK_MOVE, ELSEWHERE, ORPHAN, UNLISTED, CELL_NOT_ANSWERING)
     return sorted(holders, key=lambda h: (order.index(h.kind), h.consumer))
 
 
@@ -178,6 +215,11 @@ def _from_lookup(consumer, host, migrations, seen):
     # comes back with status UNKNOWN and little else.
     if seen == NO_ANSWER or seen.status == 'UNKNOWN':
         return CELL_NOT_ANSWERING, consumer, None
+    if seen.status == 'BUILD' or seen.task_state in ARRIVING_TASKS or (
+            seen.compute_host is None and seen.task_state):
+        # The scheduler's claim for a VM on its way (any cell): never an
+        # orphan, never to delete.
+        return ARRIVING, consumer, None
     if seen.compute_host == host:
         return UNLISTED, consumer, None
     for migration in migrations:
@@ -198,6 +240,18 @@ def audit_command(holder):
         % provider for provider in holder.providers)
 
 
+def heal_command(holder):
+    """Rewrite a VM's allocations to where it is (Nova Ussuri and later)."""
+    return ('nova-manage placement heal_allocations --instance %s --force'
+            % holder.server_id)
+
+
+def delete_command(holder):
+    """Delete one consumer's allocations (osc-placement)."""
+    return 'openstack resource provider allocation delete %s' % (
+        holder.consumer)
+
+
 def describe(holder):
     """Whose the allocation is and what clears it, for an operator."""
     values = {
@@ -207,6 +261,8 @@ def describe(holder):
         'migration': holder.migration and holder.migration.uuid,
         'status': holder.migration and holder.migration.status,
         'audit': audit_command(holder),
+        'heal': heal_command(holder),
+        'delete': delete_command(holder),
     }
     texts = {
         VM: _('VM %(server)s on the host holds %(resources)s'),
@@ -221,8 +277,17 @@ def describe(holder):
         MOVE_LEFTOVER: _('migration %(migration)s of VM %(server)s ended '
                          '%(status)s and left %(resources)s; clear with: '
                          '%(audit)s'),
+        ARRIVING: _('VM %(server)s is being built or unshelved: '
+                    '%(resources)s is the scheduler\'s claim for it, and '
+                    'the VM will be on the host'),
+        STUCK_MOVE: _('migration %(migration)s of VM %(server)s is still '
+                      '%(status)s, but the VM is idle and the record has '
+                      'not changed for minutes: no conductor carries it on, '
+                      'and Nova will not release %(resources)s; clear with: '
+                      '%(delete)s'),
         ELSEWHERE: _('VM %(server)s is on another host and still holds '
-                     '%(resources)s here; clear with: %(audit)s'),
+                     '%(resources)s here; rewrite its allocations where it '
+                     'is with: %(heal)s'),
         ORPHAN: _('consumer %(consumer)s, unknown to Nova, holds '
                   '%(resources)s (an orphaned allocation); clear with: '
                   '%(audit)s'),

@@ -159,7 +159,8 @@ def plan_drain(compute, placement, request):
                                  migrations, request.reads)
         listed = {p.server.id for p in on_host}
         accounts.append((host, emptiness.account(
-            compute, placement, host, listed, migrations)))
+            compute, placement, host, [p.server for p in on_host],
+            migrations)))
         planned.extend(on_host)
         planned.extend(_pending_resizes(compute, host, migrations, listed))
     return planned, accounts
@@ -257,7 +258,7 @@ def verify_empty(compute, placement, hosts, rows, sleep=None):
                 row.message = '; '.join(filter(None, (
                     row.message, _('Nova still lists it on %s') % host.host)))
         holders = emptiness.account_settled(
-            compute, placement, host, {s.id for s in servers},
+            compute, placement, host, servers,
             cloud.list_host_migrations(compute, host),
             sleep=sleep or engine.idle)
         emptiness.add_leftover_rows(host, holders, rows)

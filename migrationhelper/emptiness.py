@@ -20,6 +20,7 @@ providers; whatever placement holds is accounted for by consumer
 one per consumer the listings do not explain.
 """
 
+import datetime
 import time
 
 from osc_lib import exceptions
@@ -38,25 +39,37 @@ SETTLE_SECONDS = 15.0
 SETTLE_POLL_SECONDS = 0.25
 
 
-def account(compute, placement, host, server_ids, migrations):
+def account(compute, placement, host, servers, migrations):
     """Every allocation on the host's providers, as consumers.Holders.
 
-    :param server_ids: the IDs of the servers Nova lists on the host.
+    :param servers: the servers Nova lists on the host.
     :param migrations: the SDK's migrations from or to the host.
     """
+    servers = list(servers)
+    server_ids = {s.id for s in servers}
     held = consumers.by_consumer(providers.tree_allocations(placement, host))
     records = cloud.migration_records(migrations)
     seen = cloud.look_up_consumers(compute, consumers.to_look_up(
         held, host.host, server_ids, records))
-    return consumers.classify(held, host.host, server_ids, records, seen)
+    # Our clock, not Nova's: minutes of skew would only delay the verdict
+    # or, for a VM Nova shows idle, bring it forward.
+    stale_before = (datetime.datetime.now(datetime.timezone.utc) -
+                    datetime.timedelta(seconds=consumers.STUCK_AFTER_SECONDS))
+    stuck = consumers.stuck_moves(
+        records, {s.id for s in servers if not (
+            s.task_state or s.status in decision.BUSY_STATUSES)},
+        stale_before.strftime('%Y-%m-%dT%H:%M:%S'))
+    return consumers.classify(held, host.host, server_ids, records, seen,
+                              stuck)
 
 
-def account_settled(compute, placement, host, server_ids, migrations,
+def account_settled(compute, placement, host, servers, migrations,
                     clock=time.monotonic, sleep=time.sleep):
     """:func:`account`, read again while a finished move's lingers."""
     give_up = clock() + SETTLE_SECONDS
+    servers = list(servers)
     while True:
-        holders = account(compute, placement, host, server_ids, migrations)
+        holders = account(compute, placement, host, servers, migrations)
         if not any(h.may_clear_soon for h in holders) or clock() >= give_up:
             return holders
         sleep(SETTLE_POLL_SECONDS)

@@ -167,8 +167,8 @@ class ShowHostStatus(command.ShowOne):
         servers = cloud.list_host_servers(compute, host)
         migrations = cloud.list_host_migrations(compute, host)
         moving = cloud.migrations_in_progress(migrations)
-        holders = emptiness.account(compute, placement, host,
-                                    {s.id for s in servers}, migrations)
+        holders = emptiness.account(compute, placement, host, servers,
+                                    migrations)
         by_status = collections.Counter(s.status for s in servers)
         values = (
             host.host,

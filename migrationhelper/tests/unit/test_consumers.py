@@ -133,6 +133,53 @@ class TestClassify(testtools.TestCase):
             seen={'vm': consumers.Seen(OTHER, 'ACTIVE')})
         self.assertEqual(consumers.ELSEWHERE, holders['vm'].kind)
 
+    def test_a_vm_elsewhere_is_healed_never_audited_away(self):
+        holders = self.classify(
+            {'vm': SMALL}, seen={'vm': consumers.Seen(OTHER, 'ACTIVE')})
+        note = consumers.describe(holders['vm'])
+        self.assertIn('heal_allocations --instance vm --force', note)
+        self.assertNotIn('audit', note)
+
+    def test_a_vm_being_built_or_unshelved_is_never_an_orphan(self):
+        for seen in (consumers.Seen(None, 'BUILD', 'scheduling'),
+                     consumers.Seen(HOST, 'BUILD', 'spawning'),
+                     consumers.Seen(None, 'SHELVED_OFFLOADED', 'unshelving'),
+                     consumers.Seen(OTHER, 'ACTIVE', 'spawning')):
+            holders = self.classify({'vm': SMALL}, seen={'vm': seen})
+            self.assertEqual(consumers.ARRIVING, holders['vm'].kind, seen)
+            self.assertNotIn(consumers.ARRIVING, consumers.TO_CLEAR)
+            self.assertNotIn('delete', consumers.describe(holders['vm']))
+
+    def test_a_move_no_conductor_carries_on_is_stuck(self):
+        stuck = consumers.Migration('mig', 'vm', HOST, None, 'pre-migrating',
+                                    'migration', '2026-01-01T10:00:00.000000')
+        ids = consumers.stuck_moves([stuck], {'vm'}, '2026-01-01T10:05:00')
+        self.assertEqual({'mig'}, ids)
+        held = consumers.by_consumer({ROOT: {'mig': SMALL, 'vm': SMALL}})
+        holders = {h.consumer: h for h in consumers.classify(
+            held, HOST, {'vm'}, [stuck], {}, ids)}
+        self.assertEqual(consumers.STUCK_MOVE, holders['mig'].kind)
+        self.assertIn(consumers.STUCK_MOVE, consumers.TO_CLEAR)
+        note = consumers.describe(holders['mig'])
+        self.assertIn('still pre-migrating', note)
+        self.assertIn('openstack resource provider allocation delete mig',
+                      note)
+
+    def test_a_move_is_stuck_only_idle_old_and_in_progress(self):
+        def record(status='pre-migrating', at='2026-01-01T10:00:00'):
+            return consumers.Migration('mig', 'vm', HOST, None, status,
+                                       'migration', at)
+        stale_before = '2026-01-01T10:01:00'
+        self.assertEqual({'mig'}, consumers.stuck_moves(
+            [record()], {'vm'}, stale_before))
+        self.assertEqual(frozenset(), consumers.stuck_moves(
+            [record()], set(), stale_before))           # VM busy
+        self.assertEqual(frozenset(), consumers.stuck_moves(
+            [record(at='2026-01-01T10:02:00')], {'vm'}, stale_before))
+        for final_or_awaiting in ('error', 'confirmed', 'finished'):
+            self.assertEqual(frozenset(), consumers.stuck_moves(
+                [record(final_or_awaiting)], {'vm'}, stale_before))
+
     def test_vms_first_then_moves_then_what_needs_clearing(self):
         held = consumers.by_consumer({ROOT: {
             'z-orphan': SMALL, 'mig': SMALL, 'a-vm': SMALL}})
@@ -150,7 +197,9 @@ class TestDescribe(testtools.TestCase):
                                 **kwargs)
 
     def test_what_clears_a_leftover_is_said_with_every_provider(self):
-        for kind in consumers.TO_CLEAR:
+        # What audit deletes: neither a VM on the node nor a move Nova
+        # counts in progress.
+        for kind in (consumers.MOVE_LEFTOVER, consumers.ORPHAN):
             text = consumers.describe(self.holder(
                 kind, server_id='vm', migration=migration('c-1', 'vm',
                                                           'error')))
