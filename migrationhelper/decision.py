@@ -126,6 +126,10 @@ class ServerFacts:
     # its network.
     no_live_move: str | None = None
     live_interrupts: str | None = None
+    # Why Nova refuses any migration of it (live or cold), and why it
+    # refuses (or may refuse) its evacuation.
+    no_move: str | None = None
+    no_evacuation: str | None = None
 
     @property
     def is_running(self):
@@ -164,8 +168,17 @@ def decide(server, host, allow_evacuate=False, allow_downtime=False):
         cannot move live cleanly (``--allow-downtime``).
     """
     if not host.is_up:
-        return _decide_on_dead_host(server, host, allow_evacuate)
+        chosen = _decide_on_dead_host(server, host, allow_evacuate)
+        if chosen.action == EVACUATE and server.no_evacuation:
+            return Decision(SKIP, _('cannot be evacuated: %(why)s; '
+                                    '%(owner)s') % {
+                'why': server.no_evacuation, 'owner': server.owner})
+        return chosen
     chosen = _decide_on_live_host(server)
+    if chosen.action in LIVE_MOVES | COLD_MOVES and server.no_move:
+        # --allow-downtime cannot help: never suggested.
+        return Decision(SKIP, _('cannot be migrated: %(why)s; %(owner)s') % {
+            'why': server.no_move, 'owner': server.owner})
     if chosen.action in LIVE_MOVES:
         return _live_or_instead(chosen, server, allow_downtime)
     return chosen

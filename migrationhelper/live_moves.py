@@ -59,6 +59,10 @@ class Limit:
     no_live_move: str | None = None
     # Why its live move cuts its network.
     interrupts: str | None = None
+    # Why Nova refuses to migrate it at all, live or cold (downtime cannot
+    # help), and why it refuses (or may refuse) to evacuate it.
+    no_move: str | None = None
+    no_evacuation: str | None = None
 
     @property
     def verdict(self):
@@ -82,11 +86,13 @@ def judge(flavor, image_properties, vnic_types, supports):
     """
     specs = (flavor or {}).get('extra_specs') or {}
     image = image_properties or {}
+    accelerators = _accelerators(specs, vnic_types)
     reasons = [why for why in (
         _vtpm(specs, image, supports),
         _pci_alias(specs, supports),
         _vgpu(flavor, supports),
-        _accelerators(specs, vnic_types),
+        _memory_encryption(flavor, image),
+        accelerators,
     ) if why]
     unplugged = sorted(p for p, t in vnic_types.items()
                        if t in UNPLUGGED_VNIC_TYPES)
@@ -97,7 +103,37 @@ def judge(flavor, image_properties, vnic_types, supports):
             'its network on them is cut until it runs on the new host') % {
             'ports': ', '.join(unplugged),
             'types': ', '.join(sorted({vnic_types[p] for p in unplugged}))}
-    return Limit('; '.join(reasons) or None, interrupts)
+    return Limit('; '.join(reasons) or None, interrupts,
+                 no_move=accelerators and _(
+                     '%s, nor cold (compute/api.py: block_accelerators)')
+                 % accelerators,
+                 no_evacuation=_no_evacuation(specs, image, vnic_types))
+
+
+def _memory_encryption(flavor, image):
+    # compute/api.py: reject_mem_enc_instances on live_migrate, whatever
+    # the release (AMD SEV, SEV-ES, SEV-SNP, Intel TDX).
+    if demand.build(flavor, image).resources.get(
+            demand.MEM_ENCRYPTION_CONTEXT):
+        return _('memory encryption: Nova never moves such VMs live')
+    return None
+
+
+def _no_evacuation(specs, image, vnic_types):
+    """Why Nova refuses, or may refuse, to evacuate the VM."""
+    reasons = []
+    if specs.get('hw:tpm_version') or image.get('hw_tpm_version'):
+        # reject_vtpm_instances(EVACUATE), in every release.
+        reasons.append(_('vTPM: Nova never evacuates vTPM VMs'))
+    if specs.get('accel:device_profile'):
+        # Allowed only once every nova-compute is new enough, which the
+        # API cannot show: unknown, never guessed a yes.
+        reasons.append(_(
+            'Cyborg accelerators: Nova evacuates them only when every '
+            'nova-compute supports it, which the API cannot show'))
+    if any(t in ACCELERATOR_VNIC_TYPES for t in vnic_types.values()):
+        reasons.append(_('accelerator ports: Nova does not evacuate them'))
+    return '; '.join(reasons) or None
 
 
 def _vtpm(specs, image, supports):

@@ -131,7 +131,8 @@ def _plan(compute, servers, hosts_by_name, latest, allow_evacuate, reads,
                                  vnics.get(server.id, {}), supports)
         facts = dataclasses.replace(
             facts, no_live_move=limit.no_live_move,
-            live_interrupts=limit.interrupts)
+            live_interrupts=limit.interrupts, no_move=limit.no_move,
+            no_evacuation=limit.no_evacuation)
         planned.append(PlannedServer(
             server, source, facts,
             decision.decide(facts, cloud.host_facts(source),

@@ -67,7 +67,8 @@ def decide_now(task, server):
     facts = dataclasses.replace(
         cloud.server_facts(task.compute, server),
         no_live_move=planned.no_live_move,
-        live_interrupts=planned.live_interrupts)
+        live_interrupts=planned.live_interrupts, no_move=planned.no_move,
+        no_evacuation=planned.no_evacuation)
     new = table.decide(facts,
                        cloud.host_facts(task.planned.source),
                        task.options.allow_evacuate,

@@ -237,3 +237,25 @@ class TestTheGuestsPowerState(testtools.TestCase):
                          d.status_to_keep('VERIFY_RESIZE', d.SHUTDOWN))
         self.assertEqual('ACTIVE', d.status_to_keep('ERROR', d.RUNNING))
         self.assertIsNone(d.status_to_keep('ERROR', d.NOSTATE))
+
+
+class TestWhatNovaRefusesToMove(testtools.TestCase):
+
+    def test_a_vm_nova_cannot_migrate_is_skipped_without_suggesting_downtime(
+            self):
+        why = 'Cyborg accelerators (fpga-1): Nova does not move them live'
+        for status, power in (('ACTIVE', d.RUNNING), ('SHUTOFF', d.SHUTDOWN)):
+            decided = d.decide(facts(status, power_state=power,
+                                     no_live_move=why, no_move=why),
+                               UP, allow_downtime=True)
+            self.assertEqual(d.SKIP, decided.action)
+            self.assertIn('cannot be migrated: ' + why, decided.reason)
+            self.assertNotIn('--allow-downtime', decided.reason)
+
+    def test_a_vm_nova_does_not_evacuate_is_skipped_on_a_dead_host(self):
+        decided = d.decide(facts('ACTIVE', no_evacuation='vTPM: Nova never '
+                                 'evacuates vTPM VMs'), DEAD_FENCED)
+        self.assertEqual(d.SKIP, decided.action)
+        self.assertIn('cannot be evacuated: vTPM', decided.reason)
+        self.assertEqual(d.EVACUATE,
+                         d.decide(facts('ACTIVE'), DEAD_FENCED).action)

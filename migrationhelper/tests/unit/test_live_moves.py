@@ -88,3 +88,38 @@ class TestVerdicts(testtools.TestCase):
         self.assertIn('vTPM', limit.no_live_move)
         self.assertIn('vGPU', limit.no_live_move)
         self.assertIn('p1', limit.interrupts)
+
+
+class TestWhatNovasApiRefuses(testtools.TestCase):
+    """Refusals of compute/api.py the plan gives before Nova would."""
+
+    def test_memory_encryption_never_moves_live(self):
+        for specs, image in (({'hw:mem_encryption': 'true'}, {}),
+                             ({}, {'hw_mem_encryption': 'True'}),
+                             ({'hw:mem_encryption': 'yes',
+                               'hw:mem_encryption_model': 'amd-sev-es'},
+                              {})):
+            limit = judge(specs, image)
+            self.assertIn('memory encryption', limit.no_live_move)
+            self.assertIsNone(limit.no_move)
+
+    def test_accelerators_move_neither_live_nor_cold(self):
+        for limit in (judge({'accel:device_profile': 'fpga-1'}),
+                      judge(ports={'p1': 'accelerator-direct'})):
+            self.assertIn('Cyborg accelerators', limit.no_live_move)
+            self.assertIn('nor cold', limit.no_move)
+            self.assertIsNotNone(limit.no_evacuation)
+
+    def test_vtpm_is_never_evacuated_whatever_the_release(self):
+        for cloud in (R2023_2, R2026_1):
+            limit = judge({'hw:tpm_version': '2.0',
+                           'hw:tpm_secret_security': 'host'}, cloud=cloud)
+            self.assertIn('never evacuates vTPM', limit.no_evacuation)
+
+    def test_accelerator_evacuation_is_unknown_not_guessed(self):
+        limit = judge({'accel:device_profile': 'fpga-1'})
+        self.assertIn('which the API cannot show', limit.no_evacuation)
+
+    def test_a_plain_vm_can_be_evacuated_and_migrated(self):
+        limit = judge({'hw:cpu_policy': 'dedicated'})
+        self.assertEqual((None, None), (limit.no_move, limit.no_evacuation))
