@@ -169,6 +169,25 @@ def _demand(planned, warnings):
                         boot_from_volume=image is None)
 
 
+def _unread_demand(planned):
+    """What the scheduler adds to the VM's request that the plan cannot count.
+
+    Never silently under-counted: the VM is left unjudged.
+    """
+    server = planned.server
+    label = '%s (%s)' % (server.name, server.id)
+    if vm_reads.image_id(server) is None and \
+            planned.image_properties is None:
+        yield _('%s boots from a volume whose image metadata (traits, vTPM, '
+                'CPU policy, memory encryption) could not be read: no '
+                'block-storage API, or the volume could not be read') % label
+    if planned.port_requests:
+        yield _('%(vm)s has ports that ask placement for resources '
+                '(%(ports)s: QoS minimum bandwidth or packet rate), which '
+                'the plan does not count') % {
+            'vm': label, 'ports': ', '.join(planned.port_requests)}
+
+
 def vm_needs(planned, asked, read):
     """The model's Needs of one VM asking ``asked`` (demand.Demand)."""
     server = planned.server
@@ -190,6 +209,9 @@ def vm_needs(planned, asked, read):
             '%(asker)s sets %(keys)s (%(what)s), which the plan cannot '
             'check: the scheduler picks the hosts of its VMs.') % {
             'asker': asker, 'keys': ', '.join(keys), 'what': what})
+        read.unjudged.add(server.id)
+    for what in _unread_demand(planned):
+        read.warnings.append(what)
         read.unjudged.add(server.id)
     source = planned.source.host
     only, why = read.only_hosts.get(source, (None, ''))

@@ -45,7 +45,8 @@ READ_RETRY_SECONDS = 300
 # harmless.
 REPEATABLE_CALLS = frozenset((
     'aggregates', 'availability_zones', 'find_server', 'get',
-    'get_server', 'get_server_action', 'hypervisors', 'migrations',
+    'get_server', 'get_server_action', 'get_volume', 'hypervisors',
+    'migrations',
     'ports', 'server_actions', 'server_groups', 'server_migrations',
     'servers', 'services', 'update_service',
 ))

@@ -36,9 +36,13 @@ class PlannedServer:
     # status}), so that a move finds its own record without listing them
     # first (None: not read).
     known_migrations: dict | None = None
-    # Its image's properties: read for VMs that move (None: booted from a
-    # volume, not read, or unreadable).
+    # Its image's properties, or for a VM booted from a volume its boot
+    # volume's image metadata: read for VMs that move (None: not read, or
+    # unreadable).
     image_properties: dict | None = None
+    # Its ports that ask placement for resources (QoS minimum bandwidth or
+    # packet rate), which the plan does not count.
+    port_requests: tuple = ()
     # What limits its live move (live_moves.Limit).
     live: live_moves.Limit = live_moves.Limit()
 
@@ -51,10 +55,14 @@ class Reads:
         judged.
     :param allow_downtime: VMs that cannot move live cleanly move anyway
         (``--allow-downtime``).
+    :param volumes: the SDK's block-storage proxy, or None: what the boot
+        volume of a VM booted from a volume asks is then not read, and
+        the plan does not judge where it can go.
     """
 
     network: object = None
     allow_downtime: bool = False
+    volumes: object = None
 
 
 def plan_host(compute, host, allow_evacuate=False, migrations=None,
@@ -110,25 +118,29 @@ def _plan(compute, servers, hosts_by_name, latest, allow_evacuate, reads,
     moving = [s for s, _h, _f, d in first
               if d.action in decision.NEEDS_ROOM | {decision.WAIT}]
     images = vm_reads.image_properties(compute, moving) if moving else {}
-    vnics = {}
-    live = [s for s, _h, _f, d in first
-            if d.action in decision.LIVE_MOVES | {decision.WAIT}]
-    if live and reads.network is not None:
+    from_volume = [s for s in moving if vm_reads.image_id(s) is None]
+    volumes = (vm_reads.boot_volume_properties(reads.volumes, from_volume)
+               if from_volume else {})
+    ports = vm_reads.Ports({}, {})
+    if moving and reads.network is not None:
         if port_query:
-            vnics = vm_reads.vnic_types(reads.network, **port_query)
+            ports = vm_reads.ports(reads.network, **port_query)
         else:
-            for server in live:
-                vnics.update(vm_reads.vnic_types(reads.network,
-                                                 device_id=server.id))
+            for server in moving:
+                found = vm_reads.ports(reads.network, device_id=server.id)
+                ports.vnics.update(found.vnics)
+                ports.asking.update(found.asking)
 
     def supports(microversion):
         return sdk_utils.supports_microversion(compute, microversion)
 
     planned = []
     for server, source, facts, _first in first:
-        properties = images.get(vm_reads.image_id(server))
+        image = vm_reads.image_id(server)
+        properties = (images.get(image) if image
+                      else volumes.get(server.id))
         limit = live_moves.judge(server.flavor, properties,
-                                 vnics.get(server.id, {}), supports)
+                                 ports.vnics.get(server.id, {}), supports)
         facts = dataclasses.replace(
             facts, no_live_move=limit.no_live_move,
             live_interrupts=limit.interrupts, no_move=limit.no_move,
@@ -137,5 +149,6 @@ def _plan(compute, servers, hosts_by_name, latest, allow_evacuate, reads,
             server, source, facts,
             decision.decide(facts, cloud.host_facts(source),
                             allow_evacuate, reads.allow_downtime),
-            image_properties=properties, live=limit))
+            image_properties=properties,
+            port_requests=ports.asking.get(server.id, ()), live=limit))
     return sorted(planned, key=lambda p: (p.server.name or '', p.server.id))

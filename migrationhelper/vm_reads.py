@@ -19,6 +19,8 @@ once per host (``binding:host_id``), or per VM for the few VMs a
 smart-migrate names.
 """
 
+import typing
+
 from openstack import exceptions as sdk_exceptions
 
 # Nova's deprecated image proxy, the one image read an admin of any cloud
@@ -57,18 +59,69 @@ def image_properties(compute, servers):
     return found
 
 
-def vnic_types(network, **query):
-    """{server ID: {port ID: vnic type}} of the ports the query lists.
+class Ports(typing.NamedTuple):
+    """What the plan reads of the VMs' ports."""
+
+    # {server ID: {port ID: vnic type}}
+    vnics: dict
+    # {server ID: (port IDs that ask placement for resources)}: QoS
+    # minimum bandwidth or packet rate, which the scheduler adds to the
+    # VM's request and the plan does not count.
+    asking: dict
+
+
+def ports(network, **query):
+    """The :class:`Ports` the query lists.
 
     :param network: the SDK's network proxy, or None when the cloud has no
         network API (then no VM has ports to judge).
     :param query: ``binding_host_id=host`` or ``device_id=server ID``.
     """
+    vnics, asking = {}, {}
     if network is None:
-        return {}
-    found = {}
+        return Ports(vnics, asking)
     for port in network.ports(**query):
         if port.device_id:
-            found.setdefault(port.device_id, {})[port.id] = (
+            vnics.setdefault(port.device_id, {})[port.id] = (
                 port.binding_vnic_type or 'normal')
+            if getattr(port, 'resource_request', None):
+                asking[port.device_id] = asking.get(
+                    port.device_id, ()) + (port.id,)
+    return Ports(vnics, asking)
+
+
+def boot_volume_properties(volumes, servers):
+    """{server ID: its boot volume's image metadata, or None if unread}.
+
+    What Nova's scheduler reads for a VM booted from a volume: the image
+    properties Cinder copied onto the volume (``volume_image_metadata``).
+    One read per volume of those VMs.
+
+    :param volumes: the SDK's block-storage proxy, or None (then every
+        such VM's is None).
+    """
+    found = {}
+    for server in servers:
+        found[server.id] = None
+        if volumes is None:
+            continue
+        try:
+            found[server.id] = _boot_volume_metadata(volumes, server)
+        except sdk_exceptions.SDKException:
+            continue
     return found
+
+
+def _boot_volume_metadata(volumes, server):
+    root = server.root_device_name
+    attached = [v.get('id') for v in (server.attached_volumes or ())]
+    read = [volumes.get_volume(v) for v in attached if v]
+    for volume in read:
+        devices = {a.get('device') for a in (volume.attachments or ())
+                   if a.get('server_id') == server.id}
+        if root and root in devices:
+            return dict(volume.volume_image_metadata or {})
+    bootable = [v for v in read if str(v.is_bootable).lower() == 'true']
+    if len(bootable) == 1:
+        return dict(bootable[0].volume_image_metadata or {})
+    return None

@@ -25,6 +25,8 @@ defaults.API_TIMEOUT when none is set; every read goes through the guard
 answer, planning included.
 """
 
+import re
+
 from migrationhelper import defaults
 
 
@@ -53,23 +55,43 @@ def placement(app):
 def network(app):
     """The network proxy, or None when the cloud has no network API.
 
-    Only ports are read through it (``vm_reads.vnic_types``). Credentials
-    without a catalog (``admin_token`` with an endpoint) give every service
-    that one endpoint: the compute API's is no network API.
+    Only ports are read through it (``vm_reads.ports``).
+    """
+    return _optional(app, 'network')
+
+
+def block_storage(app):
+    """The block-storage proxy, or None when the cloud has none.
+
+    Only boot volumes are read through it
+    (``vm_reads.boot_volume_properties``).
+    """
+    return _optional(app, 'block_storage')
+
+
+def _optional(app, service):
+    """A service's proxy, or None when the cloud does not offer it.
+
+    Credentials without a catalog (``admin_token`` with an endpoint) give
+    every service that one endpoint: the compute API's is no other API.
     """
     from keystoneauth1 import exceptions as ks_exceptions
     from openstack import exceptions as sdk_exceptions
     connection = _connection(app)
     try:
-        endpoint = connection.network.get_endpoint()
-        # The SDK appends Neutron's version to the endpoint it was given.
-        if not endpoint or endpoint.rstrip('/').removesuffix('/v2.0') == (
-                connection.compute.get_endpoint() or '').rstrip('/'):
+        proxy = getattr(connection, service)
+        endpoint = proxy.get_endpoint()
+        # The SDK appends the service's version to the endpoint it was
+        # given.
+        endpoint = (endpoint or '').rstrip('/')
+        compute = (connection.compute.get_endpoint() or '').rstrip('/')
+        if not endpoint or compute in (
+                endpoint, re.sub(r'/v[0-9.]+$', '', endpoint)):
             return None
     except (ks_exceptions.EndpointNotFound, ks_exceptions.CatalogException,
             sdk_exceptions.SDKException):
         return None
-    return _guarded(app, connection.network, 'network')
+    return _guarded(app, proxy, service)
 
 
 def session(app):

@@ -111,7 +111,8 @@ class ListHostVMs(command.Lister):
         verdicts = destinations.place_plan(
             compute, clients.placement(self.app),
             plan.plan_host(compute, host, reads=plan.Reads(
-                network=clients.network(self.app))),
+                network=clients.network(self.app),
+                volumes=clients.block_storage(self.app))),
             cloud.receiving_hosts(compute_hosts, excluded=(host.host,)))
         for warning in verdicts.warnings:
             moves.warn(self.app, warning)

@@ -184,7 +184,8 @@ def plan_reads(app, parsed_args):
     from migrationhelper import plan
     from migrationhelper.v1 import clients
     return plan.Reads(network=clients.network(app),
-                      allow_downtime=parsed_args.allow_downtime)
+                      allow_downtime=parsed_args.allow_downtime,
+                      volumes=clients.block_storage(app))
 
 
 def result_rows(rows):
