@@ -59,16 +59,37 @@ def check_compute_api(compute):
             'needed': REQUIRED_COMPUTE_MICROVERSION})
 
 
-def list_compute_hosts(compute):
-    """Every nova-compute service with its hypervisors, as ComputeHosts."""
+def list_compute_hosts(compute, placement=None, warn=None):
+    """Every nova-compute service with its hypervisors, as ComputeHosts.
+
+    Nova's hypervisor listing walks every cell with no per-cell error
+    handling: one cell that does not answer makes it fail (500) for all.
+    Given placement, the hosts are then read without it: the services
+    (a cell that does not answer is skipped, or listed with status
+    UNKNOWN from 2.69 on), and each compute node by its UUID, which is
+    its placement resource provider's; ``warn`` says so once.
+    """
     try:
         services = list(compute.services(binary='nova-compute'))
-        hypervisors = list(compute.hypervisors(
-            details=True, **_at_most(compute, HYPERVISOR_LIST_MICROVERSION)))
     except sdk_exceptions.ForbiddenException:
         raise exceptions.CommandError(_(
             'Listing compute services was refused: migrationhelper needs '
             'credentials with the admin role.'))
+    try:
+        hypervisors = list(compute.hypervisors(
+            details=True, **_at_most(compute, HYPERVISOR_LIST_MICROVERSION)))
+    except sdk_exceptions.HttpException as e:
+        if placement is None or getattr(e, 'status_code', None) != 500:
+            raise
+        hypervisors = _nodes_one_by_one(compute, placement)
+        unknown = sorted(s.host for s in services if s.status == 'UNKNOWN')
+        (warn or (lambda text: None))(_(
+            'Nova\'s hypervisor listing failed (%(error)s): a cell does not '
+            'answer%(hosts)s. Compute nodes were read one by one; hosts in '
+            'cells that answer can be worked on, the others cannot.') % {
+            'error': getattr(e, 'status_code', type(e).__name__),
+            'hosts': _(' (the cell of %s, whose service status is UNKNOWN)')
+            % ', '.join(unknown) if unknown else ''})
     by_host = {}
     for hypervisor in hypervisors:
         service_host = (hypervisor.service_details or {}).get('host')
@@ -92,6 +113,42 @@ def list_compute_hosts(compute):
     return result
 
 
+def _nodes_one_by_one(compute, placement):
+    """The hypervisors of placement's root providers Nova can read.
+
+    A node in a cell that does not answer (or a provider that is no
+    compute node) is left out.
+    """
+    response = placement.get('/resource_providers', raise_exc=False)
+    sdk_exceptions.raise_from_response(response)
+    nodes = []
+    for provider in response.json().get('resource_providers', []):
+        if provider.get('root_provider_uuid',
+                        provider['uuid']) != provider['uuid']:
+            continue
+        try:
+            node = _json(compute.get(
+                '/os-hypervisors/%s' % provider['uuid'], raise_exc=False,
+                **_at_most(compute, HYPERVISOR_LIST_MICROVERSION)))
+        except sdk_exceptions.HttpException as e:
+            if read_refused(e):
+                raise
+            continue
+        nodes.append(_Node(node['hypervisor']))
+    return nodes
+
+
+class _Node:
+    """A hypervisor as one read shows it, named as the SDK names it."""
+
+    def __init__(self, body):
+        self.id = body.get('id')
+        self.name = body.get('hypervisor_hostname')
+        self.service_details = body.get('service') or {}
+        self.hypervisor_type = body.get('hypervisor_type')
+        self.hypervisor_version = body.get('hypervisor_version')
+
+
 def _at_most(compute, microversion):
     """The microversion to ask for: ``microversion`` where the cloud has it.
 
@@ -103,9 +160,9 @@ def _at_most(compute, microversion):
     return {}
 
 
-def find_compute_host(compute, name):
+def find_compute_host(compute, name, placement=None, warn=None):
     """Resolve an operator's host name against the cloud's hosts."""
-    return hosts.resolve(name, list_compute_hosts(compute))
+    return hosts.resolve(name, list_compute_hosts(compute, placement, warn))
 
 
 def list_host_servers(compute, host):

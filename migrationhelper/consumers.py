@@ -165,18 +165,26 @@ def to_look_up(held, host, server_ids, migrations):
                   if _explained(c, host, server_ids, migrations) is None)
 
 
+def stale_moves(migrations, stale_before):
+    """Moves in progress whose record has not changed since ``stale_before``.
+
+    ``stale_before`` is an API time. A ``finished`` record awaits a
+    confirmation, not a conductor: never stale.
+    """
+    return [m for m in migrations
+            if m.in_progress and m.status != 'finished' and m.updated_at and
+            _to_second(m.updated_at) < _to_second(stale_before)]
+
+
 def stuck_moves(migrations, idle_ids, stale_before):
     """UUIDs of moves in progress that no one carries on any more.
 
-    A record that is not final, of a VM Nova shows idle, unchanged since
-    ``stale_before`` (an API time): its conductor died before it was done
-    (a ``pre-migrating`` record holds the source's allocation for good).
+    A stale record (:func:`stale_moves`) of a VM Nova shows idle: its
+    conductor died before it was done (a ``pre-migrating`` record holds
+    the source's allocation for good).
     """
-    return frozenset(
-        m.uuid for m in migrations
-        if m.in_progress and m.status != 'finished' and
-        m.server_id in idle_ids and m.updated_at and
-        _to_second(m.updated_at) < _to_second(stale_before))
+    return frozenset(m.uuid for m in stale_moves(migrations, stale_before)
+                     if m.server_id in idle_ids)
 
 
 def _to_second(timestamp):

@@ -23,6 +23,7 @@ one per consumer the listings do not explain.
 import datetime
 import time
 
+from openstack import exceptions as sdk_exceptions
 from osc_lib import exceptions
 
 from migrationhelper import cloud
@@ -54,13 +55,26 @@ def account(compute, placement, host, servers, migrations):
     # Our clock, not Nova's: minutes of skew would only delay the verdict
     # or, for a VM Nova shows idle, bring it forward.
     stale_before = (datetime.datetime.now(datetime.timezone.utc) -
-                    datetime.timedelta(seconds=consumers.STUCK_AFTER_SECONDS))
-    stuck = consumers.stuck_moves(
-        records, {s.id for s in servers if not (
-            s.task_state or s.status in decision.BUSY_STATUSES)},
-        stale_before.strftime('%Y-%m-%dT%H:%M:%S'))
+                    datetime.timedelta(seconds=consumers.STUCK_AFTER_SECONDS)
+                    ).strftime('%Y-%m-%dT%H:%M:%S')
+    idle = {s.id for s in servers if _idle(s)}
+    # A stuck move's VM may be elsewhere by now (moved by a later move):
+    # read only the VMs of old records the listing does not show.
+    for server_id in {m.server_id for m in consumers.stale_moves(
+            records, stale_before)} - server_ids:
+        try:
+            if _idle(compute.get_server(server_id)):
+                idle.add(server_id)
+        except sdk_exceptions.HttpException as e:
+            if cloud.read_refused(e):
+                raise
+    stuck = consumers.stuck_moves(records, idle, stale_before)
     return consumers.classify(held, host.host, server_ids, records, seen,
                               stuck)
+
+
+def _idle(server):
+    return not (server.task_state or server.status in decision.BUSY_STATUSES)
 
 
 def account_settled(compute, placement, host, servers, migrations,

@@ -43,10 +43,11 @@ def _add_host_argument(parser, dest='host', nargs=None):
                'hostname, or the short name of exactly one of them'))
 
 
-def _find_host(compute, name):
+def _find_host(app, compute, name):
     from migrationhelper import cloud
     cloud.check_compute_api(compute)
-    return cloud.find_compute_host(compute, name)
+    return cloud.find_compute_host(compute, name, clients.placement(app),
+                                   lambda text: moves.warn(app, text))
 
 
 def _power_state_name(power_state):
@@ -106,7 +107,8 @@ class ListHostVMs(command.Lister):
         from migrationhelper import hosts
         from migrationhelper import plan
         compute = clients.compute(self.app)
-        compute_hosts, _target = moves.compute_hosts_and_target(compute, None)
+        compute_hosts, _target = moves.compute_hosts_and_target(
+            self.app, compute, None)
         host = hosts.resolve(parsed_args.host, compute_hosts)
         verdicts = destinations.place_plan(
             compute, clients.placement(self.app),
@@ -157,7 +159,7 @@ class ShowHostStatus(command.ShowOne):
 
     def take_action(self, parsed_args):
         compute = clients.compute(self.app)
-        host = _find_host(compute, parsed_args.host)
+        host = _find_host(self.app, compute, parsed_args.host)
         from migrationhelper import capacity
         from migrationhelper import cloud
         from migrationhelper import consumers
@@ -220,7 +222,7 @@ class DrainHost(moves.MoveCommand):
         from migrationhelper import hosts
         compute = clients.compute(self.app)
         compute_hosts, target = moves.compute_hosts_and_target(
-            compute, parsed_args.target_host)
+            self.app, compute, parsed_args.target_host)
         drained = hosts.resolve_all(parsed_args.hosts, compute_hosts)
         reporter = self.progress(parsed_args)
         request = drain.Request(
@@ -300,7 +302,7 @@ class UndrainHost(moves.MoveCommand):
         compute = clients.compute(self.app)
         if parsed_args.restore:
             return self._restore(compute, parsed_args)
-        host = _find_host(compute, parsed_args.host)
+        host = _find_host(self.app, compute, parsed_args.host)
         from migrationhelper import drain
         if parsed_args.dry_run:
             drain.check_undrain(host, force=parsed_args.force)
@@ -317,7 +319,8 @@ class UndrainHost(moves.MoveCommand):
         from migrationhelper import engine
         from migrationhelper import hosts
         from migrationhelper import restore
-        compute_hosts, _target = moves.compute_hosts_and_target(compute, None)
+        compute_hosts, _target = moves.compute_hosts_and_target(
+            self.app, compute, None)
         host = hosts.resolve(parsed_args.host, compute_hosts)
         reporter = self.progress(parsed_args)
         request = restore.Request(

@@ -152,12 +152,14 @@ def warn(app, text):
     app.stderr.write(_('WARNING: %s') % text + '\n')
 
 
-def compute_hosts_and_target(compute, target_name):
+def compute_hosts_and_target(app, compute, target_name):
     """Every compute host, and --target-host resolved among them."""
     from migrationhelper import cloud
     from migrationhelper import hosts
+    from migrationhelper.v1 import clients
     cloud.check_compute_api(compute)
-    compute_hosts = cloud.list_compute_hosts(compute)
+    compute_hosts = cloud.list_compute_hosts(
+        compute, clients.placement(app), lambda text: warn(app, text))
     target = None
     if target_name:
         target = hosts.resolve(target_name, compute_hosts)

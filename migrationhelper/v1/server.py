@@ -43,7 +43,7 @@ class SmartMigrate(moves.MoveCommand):
         from migrationhelper import smart_migrate
         compute = clients.compute(self.app)
         compute_hosts, target = moves.compute_hosts_and_target(
-            compute, parsed_args.target_host)
+            self.app, compute, parsed_args.target_host)
         reporter = self.progress(parsed_args)
         planned = smart_migrate.plan_servers(
             compute, clients.placement(self.app),
