@@ -37,6 +37,7 @@ import eventlet
 from eventlet import wsgi
 import fixtures
 from nova.api import auth as nova_auth
+from nova.api.openstack.compute import versions as nova_versions
 from nova.api.openstack import wsgi as nova_wsgi
 from nova.compute import power_state
 from nova.conductor.tasks import live_migrate as live_migrate_task
@@ -56,10 +57,13 @@ import openstack.proxy
 from openstack import service_description
 from openstackclient import shell
 from osc_lib import clientmanager as osc_clientmanager
+from oslo_db import exception as db_exc
 from placement import deploy as placement_deploy
 import webob
 import webob.exc
 import yaml
+
+from migrationhelper.tests.functional import volume_api
 
 from migrationhelper import engine
 
@@ -258,6 +262,48 @@ def _forget_cached_clients():
             value._handle = None
 
 
+class DownCellFixture(nova_fixtures.DownCellFixture):
+    """nova's DownCellFixture, whose scatter-gather serves every caller.
+
+    nova's stub takes every function it gathers for a method
+    (``fn.__func__``). Nova's scheduler (host manager, server group hosts),
+    quota counts and service and instance listings gather plain functions:
+    with nova's fixture alone they fail with AttributeError, and every move
+    anywhere in the process fails while the fixture is on. Those get what
+    Nova's own scatter-gather gives them on a real cloud with a cell
+    database down: the down cell's result is the exception, each other
+    cell's its answer (or the exception it raised).
+
+    The cells must be given (``[self.cell_mappings['cell2']]``); use it as
+    a context manager, or through useFixture.
+    """
+
+    def setUp(self):
+        super().setUp()
+        nova_stub = nova_context.scatter_gather_cells
+        down = {cell.uuid for cell in self.down_cell_mappings}
+
+        def scatter_gather_cells(ctxt, cell_mappings, timeout, fn, *args,
+                                 **kwargs):
+            if hasattr(fn, '__func__'):
+                return nova_stub(ctxt, cell_mappings, timeout, fn, *args,
+                                 **kwargs)
+            results = {}
+            for cell in cell_mappings:
+                if cell.uuid in down:
+                    results[cell.uuid] = db_exc.DBError()
+                    continue
+                cctxt = nova_context.RequestContext.from_dict(ctxt.to_dict())
+                nova_context.set_target_cell(cctxt, cell)
+                try:
+                    results[cell.uuid] = fn(cctxt, *args, **kwargs)
+                except Exception as e:
+                    results[cell.uuid] = e
+            return results
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.context.scatter_gather_cells', scatter_gather_cells))
+
+
 class Result:
     """What one `openstack` command line did."""
 
@@ -301,7 +347,7 @@ class NovaCloudTestCase(test.TestCase,
         self.useFixture(nova_fixtures.RealPolicyFixture())
         self.neutron = self.useFixture(nova_fixtures.NeutronFixture(self))
         self.glance = self.useFixture(nova_fixtures.GlanceFixture(self))
-        self.useFixture(nova_fixtures.CinderFixture(self))
+        self.cinder = self.useFixture(nova_fixtures.CinderFixture(self))
         self.placement_fixture = self.useFixture(
             func_fixtures.PlacementFixture())
         self.placement = self.placement_fixture.api
@@ -691,6 +737,64 @@ class NovaCloudTestCase(test.TestCase,
             return real_call.__get__(resource)(environ, start_response)
         with mock.patch.object(nova_wsgi.Resource, '__call__', call):
             yield seen
+
+    @contextlib.contextmanager
+    def compute_answers(self):
+        """Record every compute API request meanwhile, with Nova's answer.
+
+        Yields a list that grows with one (method, path, microversion,
+        status) per request: the microversion the request asked for (None
+        when it named none), the HTTP status Nova answered.
+        """
+        real_call = nova_wsgi.Resource.__call__
+        seen = []
+
+        def call(resource, environ, start_response):
+            request = webob.Request(environ)
+            asked = request.headers.get('OpenStack-API-Version')
+            asked = asked.split()[-1] if asked else request.headers.get(
+                'X-OpenStack-Nova-API-Version')
+            answer = [request.method, request.path, asked, None]
+            seen.append(answer)
+
+            def recording_start_response(status, headers, *args):
+                answer[3] = int(status.split()[0])
+                return start_response(status, headers, *args)
+            return real_call.__get__(resource)(environ,
+                                               recording_start_response)
+        with mock.patch.object(nova_wsgi.Resource, '__call__', call):
+            yield seen
+
+    def serve_block_storage(self):
+        """The CinderFixture's volumes over HTTP, in the admin's cloud.
+
+        Nova's fixture answers only Nova itself; a real cloud's admin reads
+        boot volumes' image metadata through the block-storage API.
+        """
+        self.volumes = self.useFixture(volume_api.VolumeAPIFixture(
+            self.cinder))
+        path = os.environ['OS_CLIENT_CONFIG_FILE']
+        with open(path) as f:
+            config = yaml.safe_load(f)
+        config['clouds'][ADMIN_CLOUD][
+            'block_storage_endpoint_override'] = self.volumes.endpoint
+        with open(path, 'w') as f:
+            yaml.safe_dump(config, f)
+
+    def cap_compute_api(self, version):
+        """Nova's compute API answers as an older Nova's would.
+
+        For the rest of the test: a request above ``version`` gets 406 and
+        the version document (what clients negotiate from) says
+        ``version`` is the newest. Nova behind the API stays the newest.
+        """
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.api.openstack.api_version_request._MAX_API_VERSION',
+            version))
+        patcher = mock.patch.dict(nova_versions.VERSIONS['v2.1'],
+                                  {'version': version})
+        patcher.start()
+        self.addCleanup(patcher.stop)
 
     # -- guests as a hypervisor reports them ---------------------------------
 

@@ -208,6 +208,7 @@ class TestTraitsAndRoom(ShapedCloudTestCase):
         self.assertEqual('scheduler', row['Destination'])
 
     def test_volume_backed_vm_needs_no_disk_on_the_receiver(self):
+        self.serve_block_storage()
         server = self.admin_api.post_server({'server': {
             'name': 'on-volume', 'flavorRef': base.FLAVOR_ID,
             'networks': 'none', 'host': HOST,

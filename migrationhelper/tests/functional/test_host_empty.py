@@ -295,8 +295,12 @@ class TestCellNotAnswering(PlacementTestCase):
         with self.cell_not_answering('cell2', targeted_calls_too=True):
             drained = self.openstack('host', 'drain', THIRD)
 
-        # Nova cannot list the hosts' hypervisors: stopped before acting.
+        # Nova's hypervisor listing fails for every cell: the nodes are
+        # read one by one, and the host of the cell that does not answer
+        # is refused before anything is done.
         self.assertEqual(1, drained.exit_code, drained)
-        self.assertIn('os-hypervisors', drained.stderr)
+        self.assertIn("Nova's hypervisor listing failed", drained.stderr)
+        self.assertIn('Nova cannot read its cell', drained.stderr)
+        self.assertIn('Nothing was changed', drained.stderr)
         self.assertNothingChanged(before)
         self.assertEqual(service, self.service(THIRD))
