@@ -40,10 +40,12 @@ from migrationhelper import plan
 REASON_PREFIX = defaults.REASON_PREFIX
 # Not translated: ``host undrain --restore`` reads the time back from Nova,
 # whatever the locale of the admin who drained the host.
-DRAINED_BY = '%(prefix)s drained by %(user)s at %(when)s'
+DRAINED_BY = '%(prefix)s %(why)sdrained by %(user)s at %(when)s'
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
-DRAINED_AT = re.compile(r'^%s drained by .* at (\S+)$' %
+DRAINED_AT = re.compile(r'^%s (?:.*; )?drained by .* at (\S+)$' %
                         re.escape(REASON_PREFIX))
+# Nova's limit on a service's disabled reason (os-services schema).
+REASON_MAX_LENGTH = 255
 
 
 def workstation_now():
@@ -51,17 +53,21 @@ def workstation_now():
 
 
 def disable_reason(custom=None, user=None, now=None):
-    """Ours, recognisably: who and when unless the operator said why.
+    """Ours, recognisably: why (when the operator says), who and when.
 
-    The time is this workstation's until Nova's own replaces it
-    (on_novas_clock), once the service is disabled.
+    The time is always there: ``host undrain --restore`` reads it back.
+    It is this workstation's until Nova's own replaces it
+    (on_novas_clock), once the service is disabled. ``user`` is the
+    Keystone user; the local login only when the credentials name none.
     """
-    if custom:
-        return '%s %s' % (REASON_PREFIX, custom)
     now = now or workstation_now()
-    return DRAINED_BY % {
-        'prefix': REASON_PREFIX, 'user': user or getpass.getuser(),
-        'when': now.strftime(TIME_FORMAT)}
+    values = {'prefix': REASON_PREFIX, 'why': '',
+              'user': user or getpass.getuser(),
+              'when': now.strftime(TIME_FORMAT)}
+    if custom:
+        room = REASON_MAX_LENGTH - len(DRAINED_BY % values) - len('; ')
+        values['why'] = '%s; ' % custom[:max(room, 0)]
+    return DRAINED_BY % values
 
 
 def on_novas_clock(reason, updated_at):

@@ -94,6 +94,17 @@ def _optional(app, service):
     return _guarded(app, proxy, service)
 
 
+def user_name(app):
+    """The Keystone user the credentials name; None for a bare token."""
+    from keystoneauth1 import exceptions as ks_exceptions
+    try:
+        access = app.client_manager.auth_ref
+    except (AttributeError, ks_exceptions.ClientException):
+        return None
+    return (getattr(access, 'username', None) or
+            getattr(access, 'user_id', None)) if access else None
+
+
 def session(app):
     """The keystoneauth session the proxies share."""
     return _connection(app).session

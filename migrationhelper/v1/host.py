@@ -208,7 +208,8 @@ class DrainHost(moves.MoveCommand):
         parser.add_argument(
             '--disable-reason', metavar='<reason>',
             help=_('Why the service is disabled; it is stored as '
-                   '"%s <reason>". Default: who drained it and when')
+                   '"%s <reason>; drained by <user> at <time>" (who and '
+                   'when are always kept: undrain --restore reads them)')
             % defaults.REASON_PREFIX)
         parser.add_argument(
             '--no-disable', dest='disable', action='store_false',
@@ -229,7 +230,8 @@ class DrainHost(moves.MoveCommand):
             hosts=drained, compute_hosts=compute_hosts,
             options=moves.engine_options(parsed_args, target),
             dry_run=parsed_args.dry_run, disable=parsed_args.disable,
-            reason=drain.disable_reason(parsed_args.disable_reason),
+            reason=drain.disable_reason(parsed_args.disable_reason,
+                                        user=clients.user_name(self.app)),
             check_capacity=parsed_args.check_capacity,
             allow_evacuate=parsed_args.evacuate,
             reads=moves.plan_reads(self.app, parsed_args))
@@ -334,6 +336,14 @@ class UndrainHost(moves.MoveCommand):
             compute, clients.placement(self.app), request, reporter,
             warn=self.warn)
         columns, table = self.results(rows, stop, reporter)
+        if not rows and stop is None:
+            self.app.stderr.write(_(
+                'Nothing to restore: Nova records no migration off %(host)s '
+                'since %(since)s (%(where)s) of a VM that is still where it '
+                'went.\n') % {
+                'host': host.host, 'since': restore.format_time(since),
+                'where': _('--since') if parsed_args.since is not None
+                else _('when its drain began, by its disabled reason')})
         if self._exit_code != moves.EXIT_DONE and not parsed_args.dry_run:
             disabled_again = (stop is not None and
                               stop.kind == engine.INTERRUPTED and

@@ -61,6 +61,36 @@ class TestRestore(RestoreTestCase):
         for server in servers:
             self.assertEqual(HOST, self.host_of(server))
 
+    def test_a_drain_given_its_own_reason_is_restored_without_since(self):
+        servers = [self.create_active('active', HOST),
+                   self.create_shutoff('stopped', HOST)]
+        self.drain(HOST, '--disable-reason', 'CHG-1234 RAM swap')
+        reason = self.service(HOST)['disabled_reason']
+        self.assertTrue(reason.startswith(
+            'migrationhelper: CHG-1234 RAM swap; drained by '), reason)
+
+        rows = self.restore()
+
+        self.assertEqual(['active', 'stopped'], sorted(rows))
+        for server in servers:
+            self.assertEqual(HOST, self.host_of(server))
+        self.assertEqual('enabled', self.service(HOST)['status'])
+
+    def test_since_after_the_drain_says_there_is_nothing_to_restore(self):
+        server = self.create_active('active', HOST)
+        self.drain(HOST)
+        later = (datetime.datetime.now(datetime.timezone.utc) +
+                 datetime.timedelta(hours=1)).strftime('%Y-%m-%dT%H:%M:%SZ')
+
+        result = self.openstack('host', 'undrain', '--restore', HOST,
+                                '--since', later, '-f', 'json')
+
+        self.assertEqual(0, result.exit_code, result)
+        self.assertEqual([], result.json())
+        self.assertIn('Nothing to restore: Nova records no migration off %s '
+                      'since %s (--since)' % (HOST, later), result.stderr)
+        self.assertNotEqual(HOST, self.host_of(server))
+
     def test_vms_come_back_in_their_states_and_nothing_else_moves(self):
         # The restored host is disabled, so Nova's zone listing omits it:
         # a VM pinned to its zone must still find its way back.

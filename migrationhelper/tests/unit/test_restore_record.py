@@ -46,9 +46,21 @@ class TestDrainReason(testtools.TestCase):
             reason)
         self.assertEqual(DRAINED, drain.drained_at(reason))
 
+    def test_the_operators_reason_keeps_who_and_when(self):
+        reason = drain.disable_reason('CHG-1234 RAM swap', user='alice',
+                                      now=DRAINED)
+        self.assertEqual('migrationhelper: CHG-1234 RAM swap; drained by '
+                         'alice at 2026-11-26T08:00:05Z', reason)
+        self.assertEqual(DRAINED, drain.drained_at(reason))
+
+    def test_a_long_reason_is_cut_to_what_nova_keeps(self):
+        reason = drain.disable_reason('x' * 300, user='alice', now=DRAINED)
+        self.assertEqual(drain.REASON_MAX_LENGTH, len(reason))
+        self.assertEqual(DRAINED, drain.drained_at(reason))
+
     def test_reasons_without_a_drain_time(self):
         for reason in (None, '', 'failed PSU',
-                       drain.disable_reason('CHG-1234 kernel upgrade'),
+                       'migrationhelper: CHG-1234 kernel upgrade',
                        'migrationhelper: drained by x at yesterday'):
             self.assertIsNone(drain.drained_at(reason), reason)
 
@@ -84,7 +96,7 @@ class TestDrainBegan(testtools.TestCase):
         cases = {
             host('enabled'): 'its service is enabled',
             host(reason='failed PSU'): 'is not a drain\'s',
-            host(reason=drain.disable_reason('CHG-1')): 'does not say when',
+            host(reason='migrationhelper: CHG-1'): 'does not say when',
         }
         for compute_host, why in cases.items():
             e = self.assertRaises(exceptions.CommandError,
