@@ -14,8 +14,9 @@
 
 The rules: an exact nova-compute service host or hypervisor hostname wins;
 otherwise a name without dots matches when it is the first label of exactly
-one host (``cld-nl-01`` finds ``cld-nl-01.pd.infn.it``). There is never any
-substring or prefix matching: a wrong name must not drain the wrong node.
+one host (``cld-nl-01`` finds ``cld-nl-01.pd.infn.it``). Case does not
+matter, as in DNS. There is never any substring or prefix matching: a
+wrong name must not drain the wrong node.
 """
 
 import dataclasses
@@ -74,7 +75,8 @@ def resolve(name, hosts):
         hosts; the message lists them.
     """
     hosts = list(hosts)
-    exact = [h for h in hosts if name in h.names]
+    wanted = name.lower()
+    exact = [h for h in hosts if wanted in {n.lower() for n in h.names}]
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
@@ -83,7 +85,7 @@ def resolve(name, hosts):
             'name': name, 'hosts': ', '.join(sorted(h.host for h in exact))})
     if '.' not in name:
         short = [h for h in hosts
-                 if any(_first_label(n) == name for n in h.names)]
+                 if any(_first_label(n).lower() == wanted for n in h.names)]
         if len(short) == 1:
             return short[0]
         if short:
@@ -122,15 +124,23 @@ def _unknown_host_message(name, hosts):
     return message
 
 
+# How alike a name must be to a host's (difflib's ratio) to be suggested:
+# one or two characters off, not every host of the same naming scheme.
+CLOSE_ENOUGH = 0.85
+SUGGESTED = 3
+
+
 def _close_hosts(name, hosts):
     """Hosts an operator may have meant, for the error message only."""
     wanted = name.lower()
-    close = set()
+    scored = {}
     for host in hosts:
         for candidate in host.names:
             lowered = candidate.lower()
-            if (lowered.startswith(wanted) or
-                    difflib.get_close_matches(
-                        wanted, [lowered, _first_label(lowered)], n=1)):
-                close.add(host.host)
-    return sorted(close)
+            for form in (lowered, _first_label(lowered)):
+                ratio = difflib.SequenceMatcher(None, wanted, form).ratio()
+                if ratio >= CLOSE_ENOUGH:
+                    scored[host.host] = max(ratio,
+                                            scored.get(host.host, 0))
+    best = sorted(scored, key=lambda h: (-scored[h], h))[:SUGGESTED]
+    return sorted(best)

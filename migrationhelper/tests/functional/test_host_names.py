@@ -73,6 +73,11 @@ class TestHostNames(base.NovaCloudTestCase):
         self.assertUserError(
             result, 'No compute host named cld-xx-99.pd.infn.it.')
 
+    def test_case_does_not_matter_as_in_dns(self):
+        status = self.openstack_json('host', 'status',
+                                     SPLIT_HYPERVISOR.upper())
+        self.assertEqual(SPLIT_SERVICE, status['Host'])
+
     def test_status_resolves_short_names_too(self):
         status = self.openstack_json('host', 'status', 'hv-07')
         self.assertEqual(SPLIT_SERVICE, status['Host'])

@@ -72,6 +72,17 @@ class TestResolve(testtools.TestCase):
         self.assertIn('Did you mean', str(e))
         self.assertIn('cld-nl-01.pd.infn.it', str(e))
 
+    def test_names_match_whatever_their_case_as_in_dns(self):
+        self.assertEqual(PD1, hosts.resolve('CLD-NL-01.PD.INFN.IT', CLOUD))
+        self.assertEqual(PD1, hosts.resolve('CLD-NL-01', CLOUD))
+
+    def test_only_near_names_are_suggested(self):
+        e = self.assertRaises(hosts.HostNotFound,
+                              hosts.resolve, 'cld-nl-1', CLOUD)
+        # One character off cld-nl-01, not every host named cld-nl-*.
+        suggested = str(e).split('Did you mean: ')[1].rstrip('?')
+        self.assertEqual('cld-nl-01.pd.infn.it', suggested)
+
     def test_unknown_host_without_close_names(self):
         e = self.assertRaises(hosts.HostNotFound,
                               hosts.resolve, 'zzzz', CLOUD)
