@@ -62,9 +62,11 @@ def totals_short(demands, receivers):
         if needed > available:
             shortfalls.append(_(
                 '%(rc)s is short by %(short)d %(unit)s: the VMs to move need '
-                '%(needed)d, the %(hosts)d host(s) that can take them have '
-                '%(free)d free') % {
+                '%(needed)d, %(hosts)s %(free)d free') % {
                 'rc': rc, 'short': needed - available, 'unit': UNITS[rc],
-                'needed': needed, 'hosts': len(receivers),
-                'free': available})
+                'needed': needed, 'free': available,
+                'hosts': (_('the one host that can take them has')
+                          if len(receivers) == 1 else
+                          _('the %d hosts that can take them have')
+                          % len(receivers))})
     return shortfalls

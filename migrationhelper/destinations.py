@@ -234,37 +234,80 @@ def vm_needs(planned, asked, read):
 
 
 def place_or_refuse(compute, placement, planned, receiving, warn,
-                    refuse=True, dry_run=False, only_hosts=None):
+                    refuse=True, only_hosts=None, compute_hosts=()):
     """The plan with destinations; refuse if a VM has nowhere to go.
+
+    A dry run refuses alike, so that its exit status is the real run's.
 
     :param warn: called with each thing the plan cannot check.
     :param refuse: false with --skip-capacity-check: the VMs with nowhere
         to go are skipped, never attempted.
+    :param compute_hosts: every compute host, for the refusal to say why
+        those that are not receiving cannot take VMs.
     :raises CommandError: naming each VM with nowhere to go, before
-        anything changed. A dry run shows them as skipped rows instead.
+        anything changed.
     """
     verdicts = place_plan(compute, placement, planned, receiving,
                           only_hosts)
     for warning in verdicts.warnings:
         warn(warning)
     if verdicts.blocked and refuse:
-        if not dry_run:
-            raise exceptions.CommandError(refusal(verdicts))
-        warn(_('%d VM(s) have nowhere to go (skipped rows): without '
-               '--skip-capacity-check the command refuses to start.')
-             % len(verdicts.blocked))
+        raise exceptions.CommandError(refusal(verdicts, receiving,
+                                              compute_hosts))
     return verdicts.planned
 
 
-def refusal(verdicts):
-    """The error of a plan some VMs cannot leave: one line per VM."""
-    lines = ['  %s (%s): %s' % (p.server.name, p.server.id,
-                                p.decision.reason) for p in verdicts.blocked]
-    lines.extend('  %s' % s for s in verdicts.shortfalls)
+def refusal(verdicts, receiving=(), compute_hosts=()):
+    """The error of a plan some VMs cannot leave.
+
+    Each reason once, with the VMs it holds back; then what is short in
+    total, and the hosts considered with why the others cannot take VMs.
+    """
+    by_reason = {}
+    for p in verdicts.blocked:
+        reason = p.decision.reason
+        owner = '; %s' % p.facts.owner
+        if reason.endswith(owner):
+            reason = reason[:-len(owner)]
+        by_reason.setdefault(reason, []).append(p)
+    lines = []
+    for reason, held in by_reason.items():
+        if len(held) == 1:
+            lines.append('  %s (%s): %s; %s' % (
+                held[0].server.name, held[0].server.id, reason,
+                held[0].facts.owner))
+            continue
+        lines.append('  %s:' % reason)
+        lines.extend('    %s (%s); %s' % (p.server.name, p.server.id,
+                                          p.facts.owner) for p in held)
+    if receiving:
+        lines.extend('  %s' % s for s in verdicts.shortfalls)
+    lines.append('  %s' % considered(receiving, compute_hosts))
     return _(
         'Not every VM has somewhere to go (nothing was changed; '
         '--skip-capacity-check moves the others and leaves these):\n%s'
     ) % '\n'.join(lines)
+
+
+def considered(receiving, compute_hosts):
+    """Which hosts may take VMs, and why each other one may not."""
+    taking = {h.host for h in receiving}
+    others = []
+    for host in compute_hosts:
+        if host.host in taking:
+            continue
+        if not host.is_up:
+            why = _('down')
+        elif host.status != 'enabled':
+            why = _('disabled')
+        else:
+            why = _('being emptied')
+        others.append('%s (%s)' % (host.host, why))
+    text = (_('Hosts that may take them: %s.') % ', '.join(sorted(taking))
+            if taking else _('No host may take them.'))
+    if others:
+        text += ' ' + _('Not considered: %s.') % ', '.join(sorted(others))
+    return text
 
 
 def _unique(items):

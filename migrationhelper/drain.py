@@ -284,7 +284,8 @@ def drain(compute, placement, request, report=None, warn=None):
         warn(warning)
     planned = destinations.place_or_refuse(
         compute, placement, planned, receivers(request),
-        warn, refuse=request.check_capacity, dry_run=request.dry_run)
+        warn, refuse=request.check_capacity,
+        compute_hosts=request.compute_hosts)
     if request.dry_run:
         rows = outcomes.planned_outcomes(planned, request.options)
         for host, holders in accounts:

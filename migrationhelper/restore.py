@@ -194,7 +194,7 @@ def restore(compute, placement, request, report=None, warn=None):
     planned, settled = plan_restore(compute, request, since)
     planned = destinations.place_or_refuse(
         compute, placement, planned, [request.host], warn,
-        refuse=request.check_capacity, dry_run=request.dry_run)
+        refuse=request.check_capacity)
     if request.dry_run:
         return (outcomes.planned_outcomes(planned, request.options) +
                 settled, None, since)

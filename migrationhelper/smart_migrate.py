@@ -49,8 +49,9 @@ def plan_servers(compute, placement, request, warn):
     receiving = receivers(request, planned, warn)
     return destinations.place_or_refuse(
         compute, placement, planned, receiving, warn,
-        refuse=request.check_capacity, dry_run=request.dry_run,
-        only_hosts=same_version_only(request, planned, receiving))
+        refuse=request.check_capacity,
+        only_hosts=same_version_only(request, planned, receiving),
+        compute_hosts=request.compute_hosts)
 
 
 def receivers(request, planned, warn):

@@ -49,6 +49,15 @@ class ShapedCloudTestCase(test_host_drain.DrainTestCase):
         return '%s (%s): %s; owner: project %s' % (
             server['name'], server['id'], reason, base.PROJECT_A)
 
+    def assertRefusedOnce(self, result, reason, servers):
+        """One reason said once, then each VM it holds back."""
+        self.assertEqual(1, result.stderr.count('  %s:\n' % reason),
+                         result.stderr)
+        for server in servers:
+            self.assertIn('    %s (%s); owner: project %s' % (
+                server['name'], server['id'], base.PROJECT_A),
+                result.stderr)
+
 
 class TestZones(ShapedCloudTestCase):
 
@@ -60,10 +69,12 @@ class TestZones(ShapedCloudTestCase):
         result = self.openstack('host', 'drain', HOST)
 
         self.assertRefusedChangingNothing(result, pinned)
-        for server in pinned:
-            self.assertIn(self.refusal_line(
-                server, 'pinned to availability zone az-a: only %s lacks '
-                '512 MB of RAM qualifies' % OTHER), result.stderr)
+        self.assertRefusedOnce(
+            result, 'pinned to availability zone az-a: only %s lacks 512 MB '
+            'of RAM qualifies' % OTHER, pinned)
+        self.assertIn('Hosts that may take them: %s, %s. Not considered: %s '
+                      '(being emptied).' % (OTHER, THIRD, HOST),
+                      result.stderr)
         # host vms shows the same verdict.
         rows = {r['Name']: r for r in self.openstack_json('host', 'vms',
                                                           HOST)}
@@ -144,8 +155,7 @@ class TestServerGroups(ShapedCloudTestCase):
 
         result = self.openstack('host', 'drain', HOST)
         self.assertRefusedChangingNothing(result, pair + [loner])
-        for server in pair:
-            self.assertIn(self.refusal_line(server, reason), result.stderr)
+        self.assertRefusedOnce(result, reason, pair)
 
         # Forced: what can move moves; the pair is left, never attempted.
         rows = self.drain(HOST, '--skip-capacity-check', expect=3)

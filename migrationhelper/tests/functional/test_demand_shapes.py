@@ -181,11 +181,25 @@ class TestVolumeImageTraits(ShapesTestCase):
                          [a['server_id'] for a in volume['attachments']])
         before = [self.nova_server(s['id']) for s in (picky, plain)]
 
-        planned = self.openstack('host', 'drain', HOST, '--dry-run',
-                                 '-f', 'json')
+        # The dry run refuses as the real run does (same exit status, same
+        # words), and neither changes anything.
+        for dry_run in (('--dry-run',), ()):
+            result = self.openstack('host', 'drain', HOST, *dry_run)
 
-        # As the guide says of a dry run: the VM with nowhere to go is a
-        # skipped row saying why (exit 3), the rest is planned.
+            # Refused up front, the VM named: nothing changed.
+            self.assertEqual(1, result.exit_code, result)
+            self.assertEqual('', result.stdout)
+            for named in (picky['id'], 'picky', NOWHERE):
+                self.assertIn(named, result.stderr)
+            self.assertIn('nothing was changed', result.stderr)
+            self.assertNothingChanged(before)
+            self.assertEqual('enabled', self.service(HOST)['status'])
+            self.assertEqual([], self.migrations())
+
+        # The plan of what can move, the refused VM left out, is the dry
+        # run with --skip-capacity-check.
+        planned = self.openstack('host', 'drain', HOST, '--dry-run',
+                                 '--skip-capacity-check', '-f', 'json')
         self.assertEqual(3, planned.exit_code, planned)
         rows = {r['ID']: r for r in planned.json()}
         self.assertEqual(('skip', 'skipped'), (
@@ -193,20 +207,6 @@ class TestVolumeImageTraits(ShapesTestCase):
         self.assertIn(NOWHERE, rows[picky['id']]['Message'])
         self.assertEqual('planned', rows[plain['id']]['Result'])
         self.assertNothingChanged(before)
-        self.assertEqual('enabled', self.service(HOST)['status'])
-        self.assertEqual([], self.migrations())
-
-        result = self.openstack('host', 'drain', HOST)
-
-        # Refused up front, the VM named: nothing changed.
-        self.assertEqual(1, result.exit_code, result)
-        self.assertEqual('', result.stdout)
-        for named in (picky['id'], 'picky', NOWHERE):
-            self.assertIn(named, result.stderr)
-        self.assertIn('nothing was changed', result.stderr)
-        self.assertNothingChanged(before)
-        self.assertEqual('enabled', self.service(HOST)['status'])
-        self.assertEqual([], self.migrations())
 
 
 class TestHeldInPlacement(ShapesTestCase):

@@ -113,6 +113,37 @@ class TestHostDrain(DrainTestCase):
         self.assertEqual('enabled', self.service(HOST)['status'])
         self.assertEqual([], self.migrations())
 
+    def test_the_last_host_left_is_refused_alike_with_and_without_dry_run(
+            self):
+        servers = [self.create_active('vm-%d' % i, HOST) for i in range(3)]
+        before = [self.nova_server(s['id']) for s in servers]
+        for host in (OTHER, THIRD):
+            self.admin_api.put_service(self.service_id(host), {
+                'status': 'disabled', 'disabled_reason': 'maintenance'})
+
+        results = [self.openstack('host', 'drain', HOST, *dry_run)
+                   for dry_run in (('--dry-run',), ())]
+
+        for result in results:
+            self.assertEqual(1, result.exit_code, result)
+            self.assertEqual('', result.stdout)
+            # The reason once, every VM under it, the hosts and why not.
+            self.assertEqual(1, result.stderr.count('no other host can '
+                                                    'take VMs'), result)
+            for server in servers:
+                self.assertIn('    %s (%s)' % (server['name'], server['id']),
+                              result.stderr)
+            self.assertIn('No host may take them. Not considered: %s '
+                          '(being emptied), %s (disabled), %s (disabled).'
+                          % (HOST, OTHER, THIRD), result.stderr)
+            self.assertNotIn('host(s)', result.stderr)
+        # Word for word, but for the real run's note on its credentials.
+        self.assertEqual(results[0].stderr, ''.join(
+            line for line in results[1].stderr.splitlines(True)
+            if not line.startswith('WARNING: The credentials')))
+        self.assertNothingChanged(before)
+        self.assertEqual('enabled', self.service(HOST)['status'])
+
     def test_second_run_is_a_no_op(self):
         self.create_active('active', HOST)
         self.drain(HOST)

@@ -45,7 +45,7 @@ class TestTotalsShort(testtools.TestCase):
             [vm(1, 4096), vm(1, 4096)], [host(10, 3000), host(10, 3000)])
         self.assertIn('MEMORY_MB is short by 2192 MB of RAM', short)
         self.assertIn('need 8192', short)
-        self.assertIn('2 host(s)', short)
+        self.assertIn('the 2 hosts that can take them have 6000 free', short)
         self.assertIn('6000 free', short)
 
     def test_no_receiver_at_all_is_short_of_everything(self):
