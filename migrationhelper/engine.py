@@ -134,10 +134,15 @@ class Engine:
                 clock, self.sleep))
         self.compute = compute
         self.context = base.Context(
-            compute, options, progress or (lambda task, text: None), clock,
-            self.sleep)
+            compute, options, self._report, clock, self.sleep)
         self.stopped = None         # a Stop, once the run stopped early
         self._tasks, self._pending, self._active = [], [], []
+
+    def _report(self, task, text):
+        """A task's event, and the counts it changed, at once."""
+        if self.progress is not None:
+            self.progress(task, text)
+            self.progress.status(self.counts())
 
     def run(self, planned):
         """Move every planned VM; return the outcomes, in plan order.
@@ -154,6 +159,8 @@ class Engine:
         self._pending = sorted(self._tasks,
                                key=lambda t: t.lane[0] != base.LIVE)
         self._active = []
+        if self.progress is not None:
+            self.progress.status(self.counts())
         try:
             while self._pending or self._active:
                 if self._all_sent():
@@ -191,14 +198,18 @@ class Engine:
             task.interrupt(stop.kind == CREDENTIALS_REFUSED)
 
     def counts(self):
-        """Moves done, failed, in flight and not started yet."""
+        """VMs moved, skipped, failed, in flight and not started yet.
+
+        Each VM in exactly one count: a task counts by its outcome as soon
+        as it has one.
+        """
         results = [t.outcome.result for t in self._tasks if t.outcome]
         return {
-            'done': sum(r in (outcomes.MOVED, outcomes.SKIPPED)
-                        for r in results),
-            'failed': sum(r in (outcomes.FAILED, outcomes.LEFT_UNHEALTHY)
+            'moved': results.count(outcomes.MOVED),
+            'skipped': results.count(outcomes.SKIPPED),
+            'failed': sum(r not in (outcomes.MOVED, outcomes.SKIPPED)
                           for r in results),
-            'in flight': len(self._active),
+            'in flight': sum(t.outcome is None for t in self._active),
             'left': len(self._pending),
         }
 

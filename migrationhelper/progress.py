@@ -91,9 +91,11 @@ class Progress:
         self.close()
         moving = [o for o in rows if o.result == outcomes.IN_PROGRESS]
         self.stream.write(_(
-            'Interrupted: %(moving)d move(s) left in flight go on in Nova, '
-            'no new move was started; every VM is usable where it is.\n') %
-            {'moving': len(moving)})
+            'Interrupted: no new move was started, %(moving)s sent already '
+            'in Nova goes on; every VM is usable where it is. Run the same '
+            'command again to finish.\n') % {
+            'moving': (_('the one move') if len(moving) == 1 else
+                       _('each of the %d moves') % len(moving))})
         for outcome in moving:
             self.stream.write(printable('  %s (%s): %s from %s' % (
                 outcome.name, outcome.server_id, outcome.action,
@@ -125,9 +127,8 @@ class Progress:
         for short in (False, True):
             counts = ', '.join('%s %d' % (label[:1] if short else label, n)
                                for label, n in items)
-            text = '%s%s %s' % (counts, ' |' if counts else '',
-                                elapsed if short else
-                                _('elapsed %s') % elapsed)
+            clock = elapsed if short else _('elapsed %s') % elapsed
+            text = '%s | %s' % (counts, clock) if counts else clock
             if len(text) <= width:
                 return text
         return text[:max(width, 1)]

@@ -174,8 +174,8 @@ class TestDrainOnATerminal(TerminalTestCase):
         self.assertEqual(130, exit_status, '\n'.join(rows))
         self.assertStoriesTold(rows, [(held, ('live-migrating to',))])
         text = '\n'.join(rows)
-        self.assertIn('Interrupted: 1 move(s) left in flight go on in Nova',
-                      text)
+        self.assertIn('Interrupted: no new move was started, the one move '
+                      'sent', text)
         self.assertIn('%s (%s): live-migrate from %s' % (
             LONG_NAME, held['id'], HOST), text)
         self.assertLess(text.index('Interrupted:'), text.index('+---'))

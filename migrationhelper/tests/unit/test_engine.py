@@ -607,3 +607,34 @@ class TestNovasWordDecides(EngineTestCase):
         self.assertEqual(1, self.nova.calls['abort_server_migration'])
         self.assertIn('not forced to complete: its guest is paused',
                       row.message)
+
+
+class TestStatusLine(EngineTestCase):
+
+    def test_the_counts_say_what_they_count_with_each_event(self):
+        seen = []
+
+        class Report:
+            def __call__(_self, task, text):
+                seen.append(['event', task.server.name, text])
+
+            def status(_self, counts):
+                seen.append(['status', dict(counts)])
+        plans = [self.live('a'), self.cold('b'),
+                 planned(self.nova.add('c', 'src', 'SUSPENDED'),
+                         decision.SKIP)]
+        engine.Engine(self.nova, engine.Options(), progress=Report(),
+                      clock=self.clock, sleep=self.clock.sleep).run(plans)
+        statuses = [s[1] for s in seen if s[0] == 'status']
+        # Known from the first: nothing shown blank.
+        self.assertEqual({'moved': 0, 'skipped': 0, 'failed': 0,
+                          'in flight': 0, 'left': 3}, statuses[0])
+        # Each VM in exactly one count, at every moment.
+        for counts in statuses:
+            self.assertEqual(3, sum(counts.values()), counts)
+        # The event of a VM's end comes with the counts that include it.
+        for i, entry in enumerate(seen):
+            if entry[0] == 'event' and entry[2].startswith('moved'):
+                self.assertEqual('status', seen[i + 1][0])
+        self.assertEqual({'moved': 2, 'skipped': 1, 'failed': 0,
+                          'in flight': 0, 'left': 0}, statuses[-1])

@@ -74,7 +74,7 @@ class TestProgress(testtools.TestCase):
         stream, clock = self.terminal(), FakeClock()
         reporter = progress.Progress(stream, live=True, clock=clock)
         clock.now += 65
-        reporter.status({'done': 1, 'failed': 0, 'in flight': 2, 'left': 3})
+        reporter.status({'moved': 1, 'failed': 0, 'in flight': 2, 'left': 3})
         reporter.event('db-01', 'id-2', 'moved')
         reporter.event('web-01', 'id-1', 'live-migrating')
         reporter.close()
@@ -84,13 +84,13 @@ class TestProgress(testtools.TestCase):
         self.assertEqual(['[  65.0s] db-01 (id-2): moved',
                           '[  65.0s] web-01 (id-1): live-migrating', ''],
                          screen)
-        self.assertIn('done 1, failed 0, in flight 2, left 3 | elapsed '
+        self.assertIn('moved 1, failed 0, in flight 2, left 3 | elapsed '
                       '1:05', stream.getvalue())
 
     def test_the_status_line_fits_the_terminal(self):
         stream = self.terminal(columns=40)
         reporter = progress.Progress(stream, live=True, clock=FakeClock())
-        reporter.status({'done': 100, 'failed': 100, 'in flight': 100,
+        reporter.status({'moved': 100, 'failed': 100, 'in flight': 100,
                          'left': 100})
         drawn = [part for part in stream.getvalue().split('\r') if part]
         self.assertTrue(drawn)
@@ -101,12 +101,12 @@ class TestProgress(testtools.TestCase):
     def test_the_status_text_is_fitted_by_our_own_arithmetic(self):
         # Whatever tqdm does (it shortens only from 4.69 on), the text it
         # is given already fits: one column short of the width.
-        counts = {'done': 100, 'failed': 100, 'in flight': 100, 'left': 100}
+        counts = {'moved': 100, 'failed': 100, 'in flight': 100, 'left': 100}
         for columns, expected in (
-                (100, 'done 100, failed 100, in flight 100, left 100 | '
+                (100, 'moved 100, failed 100, in flight 100, left 100 | '
                       'elapsed 0:00'),
-                (40, 'd 100, f 100, i 100, l 100 | 0:00'),
-                (20, 'd 100, f 100, i 100')):
+                (40, 'm 100, f 100, i 100, l 100 | 0:00'),
+                (20, 'm 100, f 100, i 100')):
             reporter = progress.Progress(io.StringIO(), live=False,
                                          clock=FakeClock())
             reporter._counts = counts
@@ -124,8 +124,9 @@ class TestProgress(testtools.TestCase):
                              outcomes.SKIPPED, 'cld-nl-01'),
         ])
         self.assertEqual(
-            'Interrupted: 1 move(s) left in flight go on in Nova, no new '
-            'move was started; every VM is usable where it is.\n'
+            'Interrupted: no new move was started, the one move sent '
+            'already in Nova goes on; every VM is usable where it is. Run '
+            'the same command again to finish.\n'
             '  web-01 (id-1): live-migrate from cld-nl-01\n',
             stream.getvalue())
 
