@@ -98,11 +98,15 @@ def judge(flavor, image_properties, vnic_types, supports):
                        if t in UNPLUGGED_VNIC_TYPES)
     interrupts = None
     if unplugged:
-        interrupts = _(
-            'port(s) %(ports)s (%(types)s) are unplugged for a live move: '
-            'its network on them is cut until it runs on the new host') % {
+        values = {
             'ports': ', '.join(unplugged),
             'types': ', '.join(sorted({vnic_types[p] for p in unplugged}))}
+        interrupts = (_(
+            'port %(ports)s (%(types)s) is unplugged for a live move: its '
+            'network on it is cut until it runs on the new host') if
+            len(unplugged) == 1 else _(
+            'ports %(ports)s (%(types)s) are unplugged for a live move: its '
+            'network on them is cut until it runs on the new host')) % values
     return Limit('; '.join(reasons) or None, interrupts,
                  no_move=accelerators and _(
                      '%s, nor cold (compute/api.py: block_accelerators)')
@@ -201,7 +205,7 @@ def passthrough_devices(flavor):
         devices.append(_('PCI devices (%s)') % specs['pci_passthrough:alias'])
     vgpus = _vgpus(flavor)
     if vgpus:
-        devices.append(_('%d vGPU(s)') % vgpus)
+        devices.append(_('1 vGPU') if vgpus == 1 else _('%d vGPUs') % vgpus)
     if not devices:
         return None
     return _('%s, passed through with VFIO, cannot be post-copied or '

@@ -275,7 +275,7 @@ class _Model:
                 if not kept:
                     return [], None, _(
                         'anti-affinity group %(group)s: every host that can '
-                        'take it already holds %(max)d member(s)') % {
+                        'take it already holds %(max)d of its members') % {
                         'group': group.label, 'max': group.max_per_host}
                 what = _('anti-affinity group %s') % group.label
             if len(kept) < len(hosts):

@@ -68,8 +68,8 @@ def receivers(request, planned, warn):
         on_it = [p.server.name or p.server.id for p in planned
                  if p.source and p.source.host == target.host]
         raise exceptions.CommandError(_(
-            'Target host %(host)s is where %(servers)s already run(s): '
-            'choose another target.') % {
+            'Target host %(host)s already holds %(servers)s: choose another '
+            'target.') % {
             'host': target.host, 'servers': ', '.join(on_it)})
     if not cloud.can_receive(target):
         raise exceptions.CommandError(_(

@@ -30,6 +30,7 @@ def steps(task):
         look_first=False)
     if server.status == 'SHELVED_OFFLOADED':
         return base.Result(outcomes.MOVED, _(
-            'offloaded: it has no host until it is unshelved'))
+            'shelved and offloaded; it stays off every host until its owner '
+            'unshelves it'))
     return base.Result(outcomes.FAILED, task.explain(
         _('status %s after offloading') % server.status))

@@ -93,8 +93,9 @@ class Waiting:
                 if now - self.queued_since >= self.options.timeout:
                     raise TimedOut()
                 return
-            self.report(_('Nova started it, after %ds queued') % (
-                now - self.queued_since))
+            queued = int(now - self.queued_since)
+            self.report(_('Nova started it after %ds in its queue') % queued
+                        if queued else _('Nova started it'))
             self.queued_since = None
             self.deadline = now + self.options.timeout
             self.copy_read_at = now

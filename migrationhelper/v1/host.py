@@ -282,7 +282,7 @@ class UndrainHost(moves.MoveCommand):
                    'live if it runs or is paused, cold (then confirmed) if '
                    'it is stopped. Nova\'s migration records since the drain '
                    'began say which, so it works from any admin host. VMs '
-                   'deleted or moved on since are left be'))
+                   'deleted or moved on since are left where they are'))
         group = parser.add_argument_group(_('restore options'))
         group.add_argument(
             '--since', metavar='<time>', type=_since,

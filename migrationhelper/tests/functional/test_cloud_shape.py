@@ -130,7 +130,7 @@ class TestServerGroups(ShapedCloudTestCase):
         self.assertRefusedChangingNothing(result, [leaving])
         self.assertIn(self.refusal_line(
             leaving, 'anti-affinity group ha-web: every host that can take '
-            'it already holds 1 member(s)'), result.stderr)
+            'it already holds 1 of its members'), result.stderr)
 
         # A host without a member takes it.
         self.admin_api.delete_server(members[THIRD]['id'])

@@ -230,7 +230,7 @@ class TestSRIOVPorts(VerdictTestCase):
         rows = self.host_vms()
 
         self.assertTrue(rows['sriov']['Live Move'].startswith(
-            'interrupted: port(s) %s (direct)' % direct['id']),
+            'interrupted: port %s (direct) is unplugged' % direct['id']),
             rows['sriov'])
         self.assertEqual('skip', rows['sriov']['Action'])
         self.assertEqual('yes', rows['plain']['Live Move'])

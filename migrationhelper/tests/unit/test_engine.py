@@ -434,7 +434,7 @@ class TestConvergence(EngineTestCase):
         [row], _reports = self.run_reported(
             [plan], stall_timeout=60, on_timeout=defaults.FORCE_COMPLETE)
         self.assertEqual(outcomes.FAILED, row.result)
-        self.assertIn('not forced to complete: 1 vGPU(s)', row.message)
+        self.assertIn('not forced to complete: 1 vGPU,', row.message)
         self.assertEqual(0, self.nova.calls['force_complete_server_migration'])
         self.assertEqual(1, self.nova.calls['abort_server_migration'])
 

@@ -179,7 +179,7 @@ class TestServerGroups(testtools.TestCase):
                          [host('h1'), host('h2')],
                          self.group(m.ANTI_AFFINITY, {'h1': 1, 'h2': 1}))
         self.assertEqual('anti-affinity group ha-web: every host that can '
-                         'take it already holds 1 member(s)',
+                         'take it already holds 1 of its members',
                          placed['a'].reason)
 
     def test_anti_affinity_counts_the_moves_the_plan_makes(self):
