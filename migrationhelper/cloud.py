@@ -68,6 +68,9 @@ def list_compute_hosts(compute, placement=None, warn=None):
     (a cell that does not answer is skipped, or listed with status
     UNKNOWN from 2.69 on), and each compute node by its UUID, which is
     its placement resource provider's; ``warn`` says so once.
+
+    :param placement: a callable that gives the placement proxy, called
+        only then.
     """
     try:
         services = list(compute.services(binary='nova-compute'))
@@ -81,7 +84,7 @@ def list_compute_hosts(compute, placement=None, warn=None):
     except sdk_exceptions.HttpException as e:
         if placement is None or getattr(e, 'status_code', None) != 500:
             raise
-        hypervisors = _nodes_one_by_one(compute, placement)
+        hypervisors = _nodes_one_by_one(compute, placement())
         unknown = sorted(s.host for s in services if s.status == 'UNKNOWN')
         (warn or (lambda text: None))(_(
             'Nova\'s hypervisor listing failed (%(error)s): a cell does not '

@@ -46,7 +46,8 @@ def _add_host_argument(parser, dest='host', nargs=None):
 def _find_host(app, compute, name):
     from migrationhelper import cloud
     cloud.check_compute_api(compute)
-    return cloud.find_compute_host(compute, name, clients.placement(app),
+    return cloud.find_compute_host(compute, name,
+                                   lambda: clients.placement(app),
                                    lambda text: moves.warn(app, text))
 
 
@@ -259,14 +260,15 @@ def _since(text):
 
 class UndrainHost(moves.MoveCommand):
     _description = _(
-        'Enable the nova-compute service of a drained host again, if it was '
-        'disabled by host drain; with --restore, also move back the VMs the '
-        'last drain moved off it. Without --restore the table is one row: '
-        'the host; with it, one row per VM, as host drain prints')
+        'Enable the nova-compute service of drained hosts again, if host '
+        'drain disabled them; with --restore, also move back the VMs the '
+        'last drain of each moved off it, one host after the other. Without '
+        '--restore the table is one row per host; with it, one row per VM, '
+        'as host drain prints')
 
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
-        _add_host_argument(parser)
+        _add_host_argument(parser, dest='hosts', nargs='+')
         parser.add_argument(
             '--force', action='store_true', default=False,
             help=_('Enable it even if it was disabled for another reason '
@@ -302,40 +304,70 @@ class UndrainHost(moves.MoveCommand):
                 self._parser.error(_('--%s only applies with --restore') %
                                    given[0].replace('_', '-'))
         compute = clients.compute(self.app)
-        if parsed_args.restore:
-            return self._restore(compute, parsed_args)
-        host = _find_host(self.app, compute, parsed_args.host)
         from migrationhelper import drain
-        if parsed_args.dry_run:
-            drain.check_undrain(host, force=parsed_args.force)
-            status = host.status
-            if status == 'disabled':
-                self.app.stderr.write(_(
-                    'Dry run: the service would be enabled; nothing was '
-                    'changed.\n'))
-        else:
-            status = drain.undrain(compute, host, force=parsed_args.force)
-        return UNDRAIN_COLUMNS, [(host.host, status, host.disabled_reason)]
-
-    def _restore(self, compute, parsed_args):
-        from migrationhelper import engine
         from migrationhelper import hosts
-        from migrationhelper import restore
         compute_hosts, _target = moves.compute_hosts_and_target(
             self.app, compute, None)
-        host = hosts.resolve(parsed_args.host, compute_hosts)
-        reporter = self.progress(parsed_args)
-        request = restore.Request(
+        undrained = hosts.resolve_all(parsed_args.hosts, compute_hosts)
+        if parsed_args.restore:
+            return self._restore(compute, compute_hosts, undrained,
+                                 parsed_args)
+        # Every host checked before any is enabled: a refusal changes
+        # nothing.
+        for host in undrained:
+            drain.check_undrain(host, force=parsed_args.force)
+        rows = []
+        for host in undrained:
+            if parsed_args.dry_run:
+                status = host.status
+                if status == 'disabled':
+                    self.app.stderr.write(_(
+                        'Dry run: the service of %s would be enabled; nothing '
+                        'was changed.\n') % host.host)
+            else:
+                status = drain.undrain(compute, host,
+                                       force=parsed_args.force)
+            rows.append((host.host, status, host.disabled_reason))
+        return UNDRAIN_COLUMNS, rows
+
+    def _restore(self, compute, compute_hosts, undrained, parsed_args):
+        """Restore each host in turn; the rows of all, one exit status."""
+        from migrationhelper import restore
+        requests = [restore.Request(
             host=host, compute_hosts=compute_hosts,
             options=moves.engine_options(parsed_args, host),
             since=parsed_args.since, force=parsed_args.force,
             dry_run=parsed_args.dry_run,
             check_capacity=parsed_args.check_capacity,
             reads=moves.plan_reads(self.app, parsed_args))
+            for host in undrained]
+        # Each host's record and state checked before any VM moves: a
+        # refusal of the second host changes nothing on the first.
+        for request in requests:
+            restore.drain_began(request)
+            restore.check_host(request)
+        reporter = self.progress(parsed_args)
+        every, stop, left = [], None, []
+        for request in requests:
+            host = request.host
+            rows, stop, since = self._restore_host(
+                compute, request, parsed_args, reporter)
+            every.extend(rows)
+            if moves.exit_code(rows, stop) != moves.EXIT_DONE:
+                left.append((host, since))
+            if stop is not None:
+                break
+        columns, table = self.results(every, stop, reporter)
+        if not parsed_args.dry_run:
+            self._say_how_to_go_on(left, stop)
+        return columns, table
+
+    def _restore_host(self, compute, request, parsed_args, reporter):
+        from migrationhelper import restore
+        host = request.host
         rows, stop, since = restore.restore(
             compute, clients.placement(self.app), request, reporter,
             warn=self.warn)
-        columns, table = self.results(rows, stop, reporter)
         if not rows and stop is None:
             self.app.stderr.write(_(
                 'Nothing to restore: Nova records no migration off %(host)s '
@@ -344,16 +376,22 @@ class UndrainHost(moves.MoveCommand):
                 'host': host.host, 'since': restore.format_time(since),
                 'where': _('--since') if parsed_args.since is not None
                 else _('when its drain began, by its disabled reason')})
-        if self._exit_code != moves.EXIT_DONE and not parsed_args.dry_run:
+        return rows, stop, since
+
+    def _say_how_to_go_on(self, left, stop):
+        from migrationhelper import engine
+        from migrationhelper import restore
+        for host, since in left:
             disabled_again = (stop is not None and
                               stop.kind == engine.INTERRUPTED and
                               host.status == 'disabled')
             self.app.stderr.write(_(
-                'Not every VM is back. %(state)s; to go on, run: openstack '
-                'host undrain --restore %(host)s --since %(since)s\n') % {
+                'Not every VM is back on %(name)s. %(state)s; to go on, run: '
+                'openstack host undrain --restore %(host)s --since '
+                '%(since)s\n') % {
+                'name': host.host,
                 'state': (_('The service is disabled again with the '
                             'drain\'s reason') if disabled_again
                           else _('The service is enabled')),
                 'host': shlex.quote(host.host),
                 'since': restore.format_time(since)})
-        return columns, table

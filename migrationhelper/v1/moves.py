@@ -159,7 +159,7 @@ def compute_hosts_and_target(app, compute, target_name):
     from migrationhelper.v1 import clients
     cloud.check_compute_api(compute)
     compute_hosts = cloud.list_compute_hosts(
-        compute, clients.placement(app), lambda text: warn(app, text))
+        compute, lambda: clients.placement(app), lambda text: warn(app, text))
     target = None
     if target_name:
         target = hosts.resolve(target_name, compute_hosts)

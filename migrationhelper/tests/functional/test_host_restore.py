@@ -76,6 +76,46 @@ class TestRestore(RestoreTestCase):
             self.assertEqual(HOST, self.host_of(server))
         self.assertEqual('enabled', self.service(HOST)['status'])
 
+    def test_several_hosts_are_restored_one_after_the_other(self):
+        on_first = self.create_active('first', HOST)
+        on_second = self.create_shutoff('second', OTHER)
+        self.drain(HOST, OTHER)
+        self.assertEqual(THIRD, self.host_of(on_first))
+        self.assertEqual(THIRD, self.host_of(on_second))
+
+        result = self.openstack('host', 'undrain', '--restore', HOST, OTHER,
+                                '-f', 'json')
+
+        self.assertEqual(0, result.exit_code, result)
+        self.assertEqual({'first': 'moved', 'second': 'moved'},
+                         {r['Name']: r['Result'] for r in result.json()})
+        self.assertEqual(HOST, self.host_of(on_first))
+        self.assertEqual(OTHER, self.host_of(on_second))
+        self.assertEqual('SHUTOFF', self.nova_server(on_second['id'])[
+            'status'])
+        for host in (HOST, OTHER):
+            self.assertEqual('enabled', self.service(host)['status'])
+
+    def test_several_hosts_are_checked_before_any_changes(self):
+        self.create_active('first', HOST)
+        self.drain(HOST)
+        self.admin_api.put_service(self.service_id(OTHER), {
+            'status': 'disabled', 'disabled_reason': 'failed PSU'})
+        migrations = self.migrations()
+
+        for restore in (('--restore',), ()):
+            result = self.openstack('host', 'undrain', *restore, HOST, OTHER)
+
+            self.assertEqual(1, result.exit_code, result)
+            self.assertIn('failed PSU', result.stderr)
+            self.assertEqual('disabled', self.service(HOST)['status'])
+            self.assertEqual('disabled', self.service(OTHER)['status'])
+            self.assertEqual(migrations, self.migrations())
+
+        rows = self.openstack_json('host', 'undrain', HOST, OTHER, '--force')
+        self.assertEqual([(HOST, 'enabled'), (OTHER, 'enabled')],
+                         [(r['Host'], r['Service Status']) for r in rows])
+
     def test_since_after_the_drain_says_there_is_nothing_to_restore(self):
         server = self.create_active('active', HOST)
         self.drain(HOST)
