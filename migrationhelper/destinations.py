@@ -23,6 +23,7 @@ import dataclasses
 from osc_lib import exceptions
 
 from migrationhelper import capacity
+from migrationhelper import cloud
 from migrationhelper import decision
 from migrationhelper import demand
 from migrationhelper.i18n import _
@@ -312,3 +313,17 @@ def considered(receiving, compute_hosts):
 
 def _unique(items):
     return list(dict.fromkeys(items))
+
+
+def same_hypervisor_only(planned, receiving):
+    """{source: (hosts with its hypervisor, why)}, for --same-version."""
+    only = {}
+    for source in {p.source.host: p.source for p in planned
+                   if p.source}.values():
+        only[source.host] = (
+            {h.host for h in receiving if cloud.same_hypervisor(h, source)},
+            _('--same-version: %(type)s %(version)s like %(source)s') % {
+                'type': source.hypervisor_type,
+                'version': source.hypervisor_version,
+                'source': source.host})
+    return only

@@ -147,6 +147,7 @@ class Request:
     check_capacity: bool = True
     allow_evacuate: bool = False
     reads: plan.Reads = plan.Reads()
+    same_version: bool = False
 
 
 def plan_drain(compute, placement, request):
@@ -282,9 +283,12 @@ def drain(compute, placement, request, report=None, warn=None):
     emptiness.refuse_unexplained(accounts)
     for warning in emptiness.warnings(accounts):
         warn(warning)
+    receiving = receivers(request)
     planned = destinations.place_or_refuse(
-        compute, placement, planned, receivers(request),
+        compute, placement, planned, receiving,
         warn, refuse=request.check_capacity,
+        only_hosts=destinations.same_hypervisor_only(planned, receiving)
+        if request.same_version else None,
         compute_hosts=request.compute_hosts)
     if request.dry_run:
         rows = outcomes.planned_outcomes(planned, request.options)

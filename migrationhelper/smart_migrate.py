@@ -50,7 +50,8 @@ def plan_servers(compute, placement, request, warn):
     return destinations.place_or_refuse(
         compute, placement, planned, receiving, warn,
         refuse=request.check_capacity,
-        only_hosts=same_version_only(request, planned, receiving),
+        only_hosts=destinations.same_hypervisor_only(
+            planned, receiving) if request.same_version else None,
         compute_hosts=request.compute_hosts)
 
 
@@ -91,18 +92,3 @@ def receivers(request, planned, warn):
 def _sources(planned):
     """{host name: hosts.ComputeHost} of the hosts the servers are on."""
     return {p.source.host: p.source for p in planned if p.source}
-
-
-def same_version_only(request, planned, receiving):
-    """{source: (hosts with its hypervisor, why)} for --same-version."""
-    if not request.same_version:
-        return None
-    only = {}
-    for source in _sources(planned).values():
-        only[source.host] = (
-            {h.host for h in receiving if cloud.same_hypervisor(h, source)},
-            _('--same-version: %(type)s %(version)s like %(source)s') % {
-                'type': source.hypervisor_type,
-                'version': source.hypervisor_version,
-                'source': source.host})
-    return only

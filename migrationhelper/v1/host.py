@@ -235,7 +235,8 @@ class DrainHost(moves.MoveCommand):
                                         user=clients.user_name(self.app)),
             check_capacity=parsed_args.check_capacity,
             allow_evacuate=parsed_args.evacuate,
-            reads=moves.plan_reads(self.app, parsed_args))
+            reads=moves.plan_reads(self.app, parsed_args),
+            same_version=parsed_args.same_version)
         outcomes, stop = drain.drain(
             compute, clients.placement(self.app), request, reporter,
             warn=self.warn)

@@ -79,6 +79,11 @@ def _add_host_choice(parser):
         '--evacuate', action='store_true', default=False,
         help=_('Evacuate VMs whose host is down even if its service is not '
                'forced down: you confirm the host is fenced'))
+    parser.add_argument(
+        '--same-version', action='store_true', default=False,
+        help=_('Only move to hosts whose hypervisor type and version '
+               'match the source: the placement model picks one of them '
+               'and the scheduler validates it'))
 
 
 def add_engine_options(parser):

@@ -29,11 +29,6 @@ class SmartMigrate(moves.MoveCommand):
             'servers', metavar='<server>', nargs='+',
             help=_('Server to move (name or ID, any project)'))
         moves.add_move_options(parser)
-        parser.add_argument(
-            '--same-version', action='store_true', default=False,
-            help=_('Only move to hosts whose hypervisor type and version '
-                   'match the source: the placement model picks one of them '
-                   'and the scheduler validates it'))
         return parser
 
     def take_action(self, parsed_args):

@@ -12,6 +12,8 @@
 
 """`openstack host drain` and `host undrain` against a real Nova."""
 
+import fixtures
+
 from migrationhelper.tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS
@@ -143,6 +145,33 @@ class TestHostDrain(DrainTestCase):
             if not line.startswith('WARNING: The credentials')))
         self.assertNothingChanged(before)
         self.assertEqual('enabled', self.service(HOST)['status'])
+
+    def test_same_version_keeps_vms_on_hosts_of_their_hypervisor(self):
+        # OTHER's hypervisor is upgraded: a drain with --same-version sends
+        # nothing there, even where it has the most room.
+        driver = self.computes[OTHER].manager.driver
+        real = driver.get_available_resource
+
+        def upgraded(nodename):
+            resources = real(nodename)
+            resources['hypervisor_version'] = 2000000
+            return resources
+        self.useFixture(fixtures.MockPatchObject(
+            driver, 'get_available_resource', upgraded))
+        self._run_periodics()
+        self.assertEqual({HOST: 1000, OTHER: 2000000, THIRD: 1000}, {
+            h['service']['host']: h['hypervisor_version']
+            for h in self.admin_api.api_get(
+                '/os-hypervisors/detail').body['hypervisors']})
+        self.leave_free(THIRD, 'MEMORY_MB', 2048)
+        servers = [self.create_active('vm-%d' % i, HOST) for i in range(2)]
+
+        rows = self.drain(HOST, '--same-version')
+
+        self.assertEqual({THIRD}, {r['Destination'] for r in rows.values()})
+        for server in servers:
+            self.assertEqual(THIRD, self.nova_server(server['id'])[
+                'OS-EXT-SRV-ATTR:host'])
 
     def test_second_run_is_a_no_op(self):
         self.create_active('active', HOST)
