@@ -24,6 +24,7 @@ import dataclasses
 import datetime
 import getpass
 import re
+import shlex
 
 from osc_lib import exceptions
 
@@ -304,3 +305,59 @@ def drain(compute, placement, request, report=None, warn=None):
     return engine.after_the_moves(
         lambda moved: verify_empty(compute, placement, request.hosts, moved),
         rows, warn)
+
+
+def summary(request, rows, stop=None):
+    """One closing line per host: its service, its VMs, placement, next.
+
+    What an operator reads last on stderr, after the table: whether the
+    host is closed, moved and left counts, whether placement holds
+    anything there, and the command to run next.
+    """
+    lines = []
+    for host in request.hosts:
+        mine = [r for r in rows if r.source == host.host]
+        held = [r for r in mine if r.result == outcomes.HELD_IN_PLACEMENT]
+        vms = [r for r in mine if r.result != outcomes.HELD_IN_PLACEMENT]
+        moved = sum(r.result == outcomes.MOVED for r in vms)
+        left = sum(not (r.result in (outcomes.MOVED, outcomes.PLANNED) or
+                        r.settled) for r in vms)
+        planned = sum(r.result == outcomes.PLANNED for r in vms)
+        closed = host.status == 'disabled' or (
+            request.disable and not request.dry_run)
+        values = {
+            'host': host.host,
+            'service': (_('service disabled') if closed
+                        else _('service left enabled')),
+            'moved': _vms(moved), 'left': left, 'planned': _vms(planned)}
+        if request.dry_run:
+            text = _('%(host)s: dry run, nothing changed: %(planned)s would '
+                     'move, %(left)d would be left') % values
+        elif not vms and not held:
+            text = _('%(host)s: nothing to move; %(service)s; placement '
+                     'holds nothing there') % values
+        else:
+            text = _('%(host)s: %(service)s; %(moved)s moved, %(left)d '
+                     'left') % values
+            text += '; ' + (_('placement holds %s there (rows '
+                              'held-in-placement)') % (
+                _('1 allocation') if len(held) == 1
+                else _('%d allocations') % len(held)) if held
+                else _('placement holds nothing there'))
+        if request.dry_run:
+            pass
+        elif stop is not None:
+            text += '; ' + _('stopped early: run the same command again to '
+                             'finish')
+        elif left or held:
+            text += '; ' + _('see the rows that are not moved, then run the '
+                             'same command again')
+        elif closed:
+            text += '; ' + _('empty: maintain it, then run openstack host '
+                             'undrain --restore %s') % shlex.quote(host.host)
+        lines.append(text)
+    return lines
+
+
+def _vms(count):
+    return _('1 VM') if count == 1 else _('%d VMs') % count

@@ -120,6 +120,8 @@ class ListHostVMs(command.Lister):
         for warning in verdicts.warnings:
             moves.warn(self.app, warning)
         planned = verdicts.planned
+        if not planned:
+            self.app.stderr.write(_('No VM on %s.\n') % host.host)
         columns = VM_COLUMNS + (VM_LONG_COLUMNS if parsed_args.long else ())
         return columns, (_vm_row(p, parsed_args.long) for p in planned)
 
@@ -240,7 +242,11 @@ class DrainHost(moves.MoveCommand):
         outcomes, stop = drain.drain(
             compute, clients.placement(self.app), request, reporter,
             warn=self.warn)
-        return self.results(outcomes, stop, reporter)
+        from migrationhelper import progress
+        table = self.results(outcomes, stop, reporter)
+        for line in drain.summary(request, outcomes, stop):
+            self.app.stderr.write(progress.printable(line) + '\n')
+        return table
 
 
 UNDRAIN_COLUMNS = ('Host', 'Service Status', 'Previous Disabled Reason')

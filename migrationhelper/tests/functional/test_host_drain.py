@@ -175,7 +175,11 @@ class TestHostDrain(DrainTestCase):
 
     def test_second_run_is_a_no_op(self):
         self.create_active('active', HOST)
-        self.drain(HOST)
+        first = self.openstack('host', 'drain', HOST, '-f', 'json')
+        self.assertIn('%s: service disabled; 1 VM moved, 0 left; placement '
+                      'holds nothing there; empty: maintain it, then run '
+                      'openstack host undrain --restore %s\n' % (HOST, HOST),
+                      first.stderr)
         service = self.service(HOST)
         migrations = self.migrations()
 
@@ -183,6 +187,10 @@ class TestHostDrain(DrainTestCase):
 
         self.assertEqual(0, result.exit_code, result)
         self.assertEqual([], result.json())
+        self.assertIn('%s: nothing to move; service disabled; placement '
+                      'holds nothing there' % HOST, result.stderr)
+        vms = self.openstack('host', 'vms', HOST)
+        self.assertEqual('No VM on %s.\n' % HOST, vms.stderr)
         # The service was left as it was (its heartbeat time moves on).
         after = self.service(HOST)
         for key in ('status', 'disabled_reason', 'forced_down'):
