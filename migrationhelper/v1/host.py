@@ -34,6 +34,13 @@ VM_COLUMNS = (
 VM_LONG_COLUMNS = (
     'User', 'vCPUs', 'RAM (MB)', 'Disk (GB)', 'Image', 'Volumes', 'Created',
 )
+# A table's columns unless -c says otherwise: 80 columns wide at most
+# (cliff keeps each column at least 8 wide, headings whole). Why a VM
+# cannot move live is in its Reason; 'Live Move' is in -c, --long and
+# every other output format.
+VM_TABLE_COLUMNS = (
+    'Name', 'ID', 'Status', 'Power State', 'Action', 'Reason',
+)
 
 
 def _add_host_argument(parser, dest='host', nargs=None):
@@ -123,7 +130,10 @@ class ListHostVMs(command.Lister):
         if not planned:
             self.app.stderr.write(_('No VM on %s.\n') % host.host)
         columns = VM_COLUMNS + (VM_LONG_COLUMNS if parsed_args.long else ())
-        return columns, (_vm_row(p, parsed_args.long) for p in planned)
+        rows = [_vm_row(p, parsed_args.long) for p in planned]
+        if parsed_args.long:
+            return columns, rows
+        return moves.table_view(parsed_args, columns, rows, VM_TABLE_COLUMNS)
 
 
 HOST_STATUS_FIELDS = (
@@ -190,11 +200,23 @@ class ShowHostStatus(command.ShowOne):
             format_columns.DictColumn(dict(sorted(by_status.items()))),
             format_columns.ListDictColumn(
                 [_migration_summary(m) for m in moving]),
-            format_columns.ListDictColumn(
-                [consumers.summary(h) for h in holders]),
+            AllocationsColumn([consumers.summary(h) for h in holders]),
             not holders,
         )
         return HOST_STATUS_FIELDS, values
+
+
+class AllocationsColumn(format_columns.ListDictColumn):
+    """Placement's allocations on a host: counts by kind in a table.
+
+    Every allocation whole (consumer, kind, resources, providers, note)
+    in JSON, YAML and the other machine formats.
+    """
+
+    def human_readable(self):
+        kinds = collections.Counter(a['kind'] for a in self._value)
+        return ', '.join('%s %d' % (kind, n) for kind, n in sorted(
+            kinds.items())) or _('none')
 
 
 class DrainHost(moves.MoveCommand):

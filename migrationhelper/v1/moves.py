@@ -29,6 +29,37 @@ RESULT_COLUMNS = (
     'ID', 'Name', 'Action', 'Result', 'Source', 'Destination', 'Duration',
     'Message',
 )
+# What a table shows unless -c says otherwise: it must fit 80 columns
+# (cliff keeps each column at least 8 wide, headings whole), names before
+# IDs; the source host is in each host's closing line, and in -c Source.
+# Every other output format has every column, whole, in RESULT_COLUMNS'
+# order.
+RESULT_TABLE_COLUMNS = (
+    'Name', 'ID', 'Action', 'Result', 'Destination', 'Message',
+)
+# How much of a UUID a table shows: enough to tell VMs apart and to find
+# one (openstack server show takes no prefix: -c ID or -f json gives it
+# whole).
+SHORT_ID = 8
+
+
+def table_view(parsed_args, columns, rows, shown):
+    """``columns`` and ``rows`` as the output format wants them.
+
+    A table without ``-c`` shows only ``shown``, in that order, its IDs
+    short; JSON, YAML, CSV, value and ``-c`` get every column whole.
+    """
+    if getattr(parsed_args, 'formatter', None) != 'table' or \
+            getattr(parsed_args, 'columns', None):
+        return columns, rows
+    picks = [columns.index(c) for c in shown]
+    return shown, [tuple(_short(row[i]) if columns[i] == 'ID' else row[i]
+                         for i in picks) for row in rows]
+
+
+def _short(value):
+    return value[:SHORT_ID] if isinstance(value, str) else value
+
 
 EXIT_DONE = 0
 EXIT_VMS_LEFT = 3
@@ -261,10 +292,12 @@ class MoveCommand(command.Lister):
             self.app.stderr.write(
                 credentials.expired_message(stop.error) + '\n')
         self._exit_code = exit_code(rows, stop)
-        return RESULT_COLUMNS, result_rows(rows)
+        return table_view(self._parsed_args, RESULT_COLUMNS,
+                          result_rows(rows), RESULT_TABLE_COLUMNS)
 
     def run(self, parsed_args):
         from migrationhelper import credentials
+        self._parsed_args = parsed_args
         try:
             super().run(parsed_args)
         except credentials.ERRORS as e:

@@ -463,11 +463,17 @@ class NovaCloudTestCase(test.TestCase,
 
     # -- running the CLI -----------------------------------------------------
 
-    def openstack(self, *argv, cloud=ADMIN_CLOUD):
-        """Run ``openstack --os-cloud <cloud> *argv`` in this process."""
+    def openstack(self, *argv, cloud=ADMIN_CLOUD, merged=False):
+        """Run ``openstack --os-cloud <cloud> *argv`` in this process.
+
+        :param merged: stdout and stderr in one stream, in the order a
+            terminal shows them (``stdout`` of the result; its ``stderr``
+            is then empty).
+        """
         argv = ['--os-cloud', cloud] + list(argv)
         _forget_cached_clients()
-        stdout, stderr = io.StringIO(), io.StringIO()
+        stdout = io.StringIO()
+        stderr = stdout if merged else io.StringIO()
         with mock.patch.object(sys, 'stdout', stdout), \
                 mock.patch.object(sys, 'stderr', stderr), \
                 control_plane_logs_kept_apart():
@@ -475,7 +481,8 @@ class NovaCloudTestCase(test.TestCase,
                 exit_code = shell.main(argv)
             except SystemExit as e:
                 exit_code = e.code
-        return Result(argv, exit_code, stdout.getvalue(), stderr.getvalue())
+        return Result(argv, exit_code, stdout.getvalue(),
+                      '' if merged else stderr.getvalue())
 
     def openstack_json(self, *argv, cloud=ADMIN_CLOUD):
         result = self.openstack(*argv, '-f', 'json', cloud=cloud)

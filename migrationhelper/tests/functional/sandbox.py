@@ -42,6 +42,9 @@ class SandboxCloud(base.NovaCloudTestCase):
 
     def populate(self):
         """VMs in every state the howto names, in two projects."""
+        # Paused and suspended guests report their power state, as on a
+        # real hypervisor.
+        self.model_guest_power_states()
         b = self.project_b_api
         self.create_active('web-01', DEMO_HOST)
         self.create_active('db-01', DEMO_HOST, api=b)
@@ -82,10 +85,10 @@ def demo(out=sys.stdout):
         for argv in session:
             out.write('$ openstack %s\n' % ' '.join(
                 shlex.quote(a) for a in argv))
-            result = cloud.openstack(*argv)
+            # In the order a terminal shows them: the progress, the table,
+            # the closing lines.
+            result = cloud.openstack(*argv, merged=True)
             out.write(result.stdout)
-            if result.stderr:
-                out.write(result.stderr)
             out.write('(exit status %s)\n\n' % result.exit_code)
             out.flush()
             exit_codes.append(result.exit_code)
@@ -94,23 +97,40 @@ def demo(out=sys.stdout):
     return 0 if exit_codes == [0] * len(session) else 1
 
 
-def serve(directory=None, out=sys.stdout):
-    """Serve the APIs over HTTP on loopback until Ctrl-C."""
-    if directory:
-        # A directory of one's own choosing: made if it is not there yet.
-        os.makedirs(directory, exist_ok=True)
+def serve(where=None, out=sys.stdout):
+    """Serve the APIs over HTTP on loopback until Ctrl-C.
+
+    :param where: the clouds.yaml to write (a name ending in .yaml or .yml)
+        or the directory to write it in; by default a new directory.
+    """
+    wanted = None
+    if where and where.endswith(('.yaml', '.yml')):
+        wanted = os.path.abspath(where)
+        directory = os.path.dirname(wanted)
     else:
-        directory = tempfile.mkdtemp(prefix='migrationhelper-')
+        directory = where or tempfile.mkdtemp(prefix='migrationhelper-')
+    # Made if it is not there yet.
+    os.makedirs(directory, exist_ok=True)
     with running_cloud() as cloud:
         path = base.serve_over_http(cloud, directory, SANDBOX_CLOUD)
+        if wanted and wanted != path:
+            os.replace(path, wanted)
+            path = wanted
+        env = _write_env(directory, path)
+        openstack = os.path.join(os.path.dirname(sys.executable),
+                                 'openstack')
         out.write('The sandbox cloud is up on 127.0.0.1 (compute and '
-                  'placement).\n')
-        out.write('In another terminal:\n\n')
-        out.write('export OS_CLIENT_CONFIG_FILE=%s OS_CLOUD=%s\n\n'
-                  % (shlex.quote(path), SANDBOX_CLOUD))
+                  'placement); its clouds.yaml is %s.\n' % path)
+        out.write('In another terminal, to put this openstack on PATH and '
+                  'point it at the sandbox:\n\n')
+        out.write('. %s\n\n' % shlex.quote(env))
         out.write('then, for example: openstack host vms %s -f json\n'
+                  'or without it: OS_CLIENT_CONFIG_FILE=%s %s --os-cloud %s '
+                  'host vms %s\n'
                   'Ctrl-C stops it. The cloud\'s own logs are in %s.\n'
-                  % (DEMO_HOST.split('.')[0], base.CLOUD_LOG))
+                  % (DEMO_HOST.split('.')[0], shlex.quote(path),
+                     shlex.quote(openstack), SANDBOX_CLOUD,
+                     DEMO_HOST.split('.')[0], base.CLOUD_LOG))
         out.flush()
         try:
             while True:
@@ -118,6 +138,18 @@ def serve(directory=None, out=sys.stdout):
         except KeyboardInterrupt:
             out.write('Stopped.\n')
     return 0
+
+
+def _write_env(directory, clouds_yaml):
+    """A file to source: this environment's openstack, the sandbox cloud."""
+    path = os.path.join(directory, 'sandbox.env')
+    with open(path, 'w') as f:
+        f.write('export PATH=%s:"$PATH"\n' % shlex.quote(
+            os.path.dirname(sys.executable)))
+        f.write('export OS_CLIENT_CONFIG_FILE=%s\n' % shlex.quote(
+            clouds_yaml))
+        f.write('export OS_CLOUD=%s\n' % SANDBOX_CLOUD)
+    return path
 
 
 def main(argv=None):

@@ -37,7 +37,7 @@ LONG_NAME = 'customer-portal-frontend-with-a-name-longer-than-any-status-line'
 EVENT = re.compile(r'^\[ *\d+\.\ds\] ')
 EXIT = re.compile(r'^EXIT=(\d+)$', re.MULTILINE)
 # What only the status line shows: none of it may be left on the screen.
-STATUS = re.compile(r'done \d+, failed \d+|elapsed \d+:\d\d')
+STATUS = re.compile(r'moved \d+, skipped \d+|elapsed \d+:\d\d')
 SCREEN_TIMEOUT = 300
 
 
@@ -117,23 +117,27 @@ class TerminalTestCase(base.NovaCloudTestCase):
             self.assertIsNone(STATUS.search(row), '\n'.join(rows))
             self.assertNotIn('^C', row)
 
-    def assertTableIntact(self, rows, servers):
+    def assertTableIntact(self, rows, servers, columns):
         """A rectangle of | and + rows, in one piece, naming every VM.
 
-        cliff fits it to the terminal as far as its narrowest columns
-        allow, and the terminal wraps the rest: the rows are joined again.
+        Never wider than the terminal: a row the terminal wrapped is
+        joined again by screen(), so a wrapped row is longer than
+        ``columns``. Names first, then the IDs' first characters.
         """
         table = [r for r in rows if r[:1] in ('+', '|')]
         self.assertTrue(table, '\n'.join(rows))
         self.assertEqual(1, len({len(r) for r in table}), '\n'.join(table))
+        self.assertLessEqual(len(table[0]), columns, '\n'.join(table))
         first = rows.index(table[0])
         self.assertEqual(table, rows[first:first + len(table)],
                          'the table is interrupted:\n' + '\n'.join(rows))
-        # The ID column, read down: cells wrap IDs over several rows.
-        ids = ''.join(r.split('|')[1].strip() for r in table[3:]
+        headings = [h.strip() for h in table[1].split('|')[1:-1]]
+        self.assertEqual(['Name', 'ID'], headings[:2], table[1])
+        # The ID column, read down.
+        ids = ''.join(r.split('|')[2].strip() for r in table[3:]
                       if r.startswith('|'))
         for server in servers:
-            self.assertIn(server['id'], ids, '\n'.join(table))
+            self.assertIn(server['id'][:8], ids, '\n'.join(table))
 
 
 class TestDrainOnATerminal(TerminalTestCase):
@@ -151,7 +155,7 @@ class TestDrainOnATerminal(TerminalTestCase):
         rows, exit_status = self.finished()
         self.assertEqual(0, exit_status, '\n'.join(rows))
         self.assertStoriesTold(rows, servers)
-        self.assertTableIntact(rows, [s for s, _story in servers])
+        self.assertTableIntact(rows, [s for s, _story in servers], columns)
         self.assertEqual([], self.nova_servers_on(HOST))
 
     def test_80_columns(self):
@@ -179,4 +183,46 @@ class TestDrainOnATerminal(TerminalTestCase):
         self.assertIn('%s (%s): live-migrate from %s' % (
             LONG_NAME, held['id'], HOST), text)
         self.assertLess(text.index('Interrupted:'), text.index('+---'))
-        self.assertTableIntact(rows, [held, waiting])
+        self.assertTableIntact(rows, [held, waiting], 100)
+
+
+class TestReadingOnATerminal(TerminalTestCase):
+    """host vms and host status fit 80 and 100 columns, never wrapped."""
+
+    def setUp(self):
+        super().setUp()
+        self.servers = [self.create_active(LONG_NAME, HOST),
+                        self.create_shutoff('old-build', HOST),
+                        self.create_paused('paused', HOST)]
+
+    def shown(self, columns, *argv):
+        self.run_in_terminal(columns, *argv)
+        rows, exit_status = self.finished()
+        self.assertEqual(0, exit_status, '\n'.join(rows))
+        return rows
+
+    def host_vms_fit(self, columns):
+        rows = self.shown(columns, 'host', 'vms', HOST)
+        self.assertTableIntact(rows, self.servers, columns)
+
+    def host_status_fits(self, columns):
+        rows = self.shown(columns, 'host', 'status', HOST)
+        table = [r for r in rows if r[:1] in ('+', '|')]
+        self.assertTrue(table, '\n'.join(rows))
+        for row in table:
+            self.assertLessEqual(len(row), columns, '\n'.join(table))
+        # Allocations counted by kind: one line, not one per VM.
+        [allocations] = [r for r in table if '| Allocations' in r]
+        self.assertIn('vm 3', allocations)
+
+    def test_host_vms_80_columns(self):
+        self.host_vms_fit(80)
+
+    def test_host_vms_100_columns(self):
+        self.host_vms_fit(100)
+
+    def test_host_status_80_columns(self):
+        self.host_status_fits(80)
+
+    def test_host_status_100_columns(self):
+        self.host_status_fits(100)
