@@ -264,10 +264,8 @@ class DrainHost(moves.MoveCommand):
         outcomes, stop = drain.drain(
             compute, clients.placement(self.app), request, reporter,
             warn=self.warn)
-        from migrationhelper import progress
         table = self.results(outcomes, stop, reporter)
-        for line in drain.summary(request, outcomes, stop):
-            self.app.stderr.write(progress.printable(line) + '\n')
+        self.closing = drain.summary(request, outcomes, stop)
         return table
 
 

@@ -254,6 +254,9 @@ class MoveCommand(command.Lister):
     """A Lister whose exit status tells whether VMs were left behind."""
 
     _exit_code = EXIT_DONE
+    # Lines for stderr once the table is printed: what an operator reads
+    # last.
+    closing = ()
 
     def warn(self, text):
         warn(self.app, text)
@@ -297,6 +300,7 @@ class MoveCommand(command.Lister):
 
     def run(self, parsed_args):
         from migrationhelper import credentials
+        from migrationhelper import progress
         self._parsed_args = parsed_args
         try:
             super().run(parsed_args)
@@ -306,4 +310,6 @@ class MoveCommand(command.Lister):
                 raise
             raise exceptions.CommandError(
                 credentials.refused_before_moving(e))
+        for line in self.closing:
+            self.app.stderr.write(progress.printable(line) + '\n')
         return self._exit_code

@@ -156,6 +156,10 @@ class TestDrainOnATerminal(TerminalTestCase):
         self.assertEqual(0, exit_status, '\n'.join(rows))
         self.assertStoriesTold(rows, servers)
         self.assertTableIntact(rows, [s for s, _story in servers], columns)
+        # The host's closing line is what the operator reads last.
+        text = '\n'.join(rows)
+        closing = '%s: service disabled; 3 VMs moved, 0 left' % HOST
+        self.assertGreater(text.index(closing), text.rindex('+---'), text)
         self.assertEqual([], self.nova_servers_on(HOST))
 
     def test_80_columns(self):
