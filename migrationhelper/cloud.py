@@ -409,13 +409,7 @@ def _failed_events(compute, server, action):
             if (e.result or '').lower() == 'error']
 
 
-def _to_second(timestamp):
-    """An API time to the second, comparable as text ('' if none).
-
-    Nova writes times with and without microseconds and zone: the first
-    19 characters are the same form in all of them.
-    """
-    return (timestamp or '')[:19].replace(' ', 'T')
+_to_second = consumers.to_second
 
 
 def find_servers(compute, names_or_ids):

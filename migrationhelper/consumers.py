@@ -173,7 +173,7 @@ def stale_moves(migrations, stale_before):
     """
     return [m for m in migrations
             if m.in_progress and m.status != 'finished' and m.updated_at and
-            _to_second(m.updated_at) < _to_second(stale_before)]
+            to_second(m.updated_at) < to_second(stale_before)]
 
 
 def stuck_moves(migrations, idle_ids, stale_before):
@@ -187,7 +187,12 @@ def stuck_moves(migrations, idle_ids, stale_before):
                      if m.server_id in idle_ids)
 
 
-def _to_second(timestamp):
+def to_second(timestamp):
+    """An API time to the second, comparable as text ('' if none).
+
+    Nova writes times with and without microseconds and zone: the first
+    19 characters are the same form in all of them.
+    """
     return (timestamp or '')[:19].replace(' ', 'T')
 
 

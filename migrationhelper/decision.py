@@ -96,6 +96,12 @@ BUSY_STATUSES = frozenset((
     'HARD_REBOOT', 'PASSWORD',
 ))
 
+
+def busy(server):
+    """Whether Nova is doing something with the VM (a task, a status)."""
+    return bool(server.task_state) or server.status in BUSY_STATUSES
+
+
 # What nova's evacuate accepts (compute/api.py: ACTIVE, STOPPED, ERROR).
 EVACUABLE_STATUSES = frozenset(('ACTIVE', 'SHUTOFF', 'ERROR'))
 

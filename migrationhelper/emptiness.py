@@ -57,13 +57,13 @@ def account(compute, placement, host, servers, migrations):
     stale_before = (datetime.datetime.now(datetime.timezone.utc) -
                     datetime.timedelta(seconds=consumers.STUCK_AFTER_SECONDS)
                     ).strftime('%Y-%m-%dT%H:%M:%S')
-    idle = {s.id for s in servers if _idle(s)}
+    idle = {s.id for s in servers if not decision.busy(s)}
     # A stuck move's VM may be elsewhere by now (moved by a later move):
     # read only the VMs of old records the listing does not show.
     for server_id in {m.server_id for m in consumers.stale_moves(
             records, stale_before)} - server_ids:
         try:
-            if _idle(compute.get_server(server_id)):
+            if not decision.busy(compute.get_server(server_id)):
                 idle.add(server_id)
         except sdk_exceptions.HttpException as e:
             if cloud.read_refused(e):
@@ -71,10 +71,6 @@ def account(compute, placement, host, servers, migrations):
     stuck = consumers.stuck_moves(records, idle, stale_before)
     return consumers.classify(held, host.host, server_ids, records, seen,
                               stuck)
-
-
-def _idle(server):
-    return not (server.task_state or server.status in decision.BUSY_STATUSES)
 
 
 def account_settled(compute, placement, host, servers, migrations,

@@ -54,8 +54,7 @@ def poll_interval(elapsed):
     return min(MAX_POLL_INTERVAL, max(MIN_POLL_INTERVAL, elapsed / 10.0))
 
 
-def busy(server):
-    return bool(server.task_state) or server.status in table.BUSY_STATUSES
+busy = table.busy
 
 
 class Waiting:
