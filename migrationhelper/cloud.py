@@ -130,9 +130,13 @@ def _nodes_one_by_one(compute, placement):
                         provider['uuid']) != provider['uuid']:
             continue
         try:
+            # A raw read negotiates nothing: below 2.53 Nova takes no UUID.
             node = _json(compute.get(
                 '/os-hypervisors/%s' % provider['uuid'], raise_exc=False,
-                **_at_most(compute, HYPERVISOR_LIST_MICROVERSION)))
+                microversion=HYPERVISOR_LIST_MICROVERSION if
+                sdk_utils.supports_microversion(
+                    compute, HYPERVISOR_LIST_MICROVERSION)
+                else REQUIRED_COMPUTE_MICROVERSION))
         except sdk_exceptions.HttpException as e:
             if read_refused(e):
                 raise
@@ -281,15 +285,15 @@ def known_migrations(migrations):
 def is_new(known, migration):
     """Whether ``migration`` changed since ``known`` was read.
 
-    A record that was not final then and shows another status now is new
-    too: Nova's conductor reuses a ``pre-migrating`` record a dead conductor
-    left (``_preallocate_migration``) for the next cold move of the VM.
+    A ``pre-migrating`` record that shows another status now is new too:
+    Nova's conductor reuses the one a dead conductor left
+    (``_preallocate_migration``) for the next cold move of the VM. Any
+    other record known before is someone else's, whatever it does now.
     """
     was = known.get(migration_key(migration))
     if was is None:
         return True
-    return (was not in FINAL_MIGRATION_STATUSES and
-            migration.status != was)
+    return was == 'pre-migrating' and migration.status != was
 
 
 def migrations_in_progress(migrations):

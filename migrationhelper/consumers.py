@@ -296,8 +296,9 @@ def describe(holder):
         STUCK_MOVE: _('migration %(migration)s of VM %(server)s is still '
                       '%(status)s, but the VM is idle and the record has '
                       'not changed for minutes: no conductor carries it on, '
-                      'and Nova will not release %(resources)s; clear with: '
-                      '%(delete)s'),
+                      'and Nova will not release %(resources)s; give the VM '
+                      'its own allocation back first (%(heal)s), then clear '
+                      'this one with: %(delete)s'),
         ELSEWHERE: _('VM %(server)s is on another host and still holds '
                      '%(resources)s here; rewrite its allocations where it '
                      'is with: %(heal)s'),

@@ -100,6 +100,9 @@ def refuse_unexplained(accounts):
             lines.append(_('%s: Nova cannot read its cell (service status '
                            'UNKNOWN): its VMs can be neither listed nor '
                            'moved') % host.host)
+        elif not (host.hypervisor_ids or host.hypervisor_hostnames):
+            lines.append(_('%s: Nova shows no compute node for it, so '
+                           'placement cannot be read for it') % host.host)
         lines.extend('%s: %s' % (host.host, consumers.describe(h))
                      for h in holders if h.kind in consumers.UNEXPLAINED)
     if lines:

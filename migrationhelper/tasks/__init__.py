@@ -49,10 +49,10 @@ def _confirm_then(move):
 
 def _reset_then(move):
     def steps(task):
-        # The status of its guest before the move that failed (running or
-        # shut down: the table resets no other): it ends as it was.
-        task.expected = table.STATUS_OF_POWER_STATE[
-            task.planned.facts.power_state]
+        # The status of its guest as the decision read it (running or shut
+        # down: the table resets no other): it ends as it was.
+        task.expected = table.STATUS_OF_POWER_STATE.get(
+            task.server.power_state)
         yield from reset_state.steps(task, task.planned.decision.reason)
         return (yield from move(task))
     return steps

@@ -78,12 +78,17 @@ class Reading:
         record of the move it sends becomes its own (``owns``).
         """
         known, self.planned_migrations = self.planned_migrations, None
-        if known is None:
+        planned = self.planned.server
+        if known is None or (self.server.status, self.server.task_state) != (
+                planned.status, planned.task_state):
+            # The plan's listing is of a VM that has changed since (a move
+            # or task ended, a resize confirmed): read what Nova has now.
             known = cloud.known_migrations(self.migrations())
         self.known = dict(known)
         self.own_move = False
         self.claimed = None
         self.move_listed = False
+        self.post_copy = False
         return self.known
 
     def claim(self, migration):

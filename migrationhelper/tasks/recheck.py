@@ -52,8 +52,8 @@ def steps(task):
     if server.compute_host != task.source:
         raise preconditions.LeftSource()
     action = task.action
-    if (server.status, server.task_state) != (planned.status,
-                                              planned.task_state):
+    if (server.status, server.task_state, server.power_state) != (
+            planned.status, planned.task_state, planned.power_state):
         action = decide_now(task, server)
     if action == table.WAIT:
         action = yield from wait_for_task(task)

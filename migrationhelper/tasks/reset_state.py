@@ -19,6 +19,7 @@ active): it is stopped (os-stop) first, so that it moves, and ends, as its
 owner left it.
 """
 
+from migrationhelper import decision as table
 from migrationhelper.i18n import _
 from migrationhelper.tasks import issuing
 from migrationhelper.tasks import waiting
@@ -29,6 +30,10 @@ def steps(task, why):
 
     ``task.expected`` is the status the VM had before anything failed.
     """
+    refused = table.reset_refused(task.server.power_state)
+    if refused:
+        # Read since the plan: its guest changed (libvirt paused it).
+        raise issuing.MoveFailed(_('not reset: %s') % refused)
     task.report(_('resetting state to active (%s)') % why)
     yield from task.issue(lambda s: s.status == 'ACTIVE' and not s.task_state,
                           task.compute.reset_server_state, task.server,

@@ -158,9 +158,12 @@ class Waiting:
             return
         copy = self.copy
         # Compute API 2.23 fields; an SDK that lacks them reports nothing.
-        if copy.observe_disks(getattr(migration, 'disk_total_bytes', None),
-                              getattr(migration, 'disk_remaining_bytes',
-                                      None)):
+        # Before any memory is processed: with storage mirrored, a busy
+        # guest keeps some disk left during the memory copy too.
+        memory_started = getattr(migration, 'memory_processed_bytes', None)
+        if not memory_started and copy.observe_disks(
+                getattr(migration, 'disk_total_bytes', None),
+                getattr(migration, 'disk_remaining_bytes', None)):
             if copy.report_due(now):
                 self.report(_('copying disks %(percent)d%% (%(left)s '
                               'left)') % {

@@ -375,18 +375,21 @@ class UndrainHost(moves.MoveCommand):
             restore.check_host(request)
         reporter = self.progress(parsed_args)
         every, stop, left = [], None, []
-        for request in requests:
+        for number, request in enumerate(requests):
             host = request.host
             rows, stop, since = self._restore_host(
                 compute, request, parsed_args, reporter)
             every.extend(rows)
             if moves.exit_code(rows, stop) != moves.EXIT_DONE:
-                left.append((host, since))
+                left.append((host, since, stop))
             if stop is not None:
+                not_started = [r.host.host for r in requests[number + 1:]]
                 break
+        else:
+            not_started = []
         columns, table = self.results(every, stop, reporter)
         if not parsed_args.dry_run:
-            self._say_how_to_go_on(left, stop)
+            self._say_how_to_go_on(left, not_started)
         return columns, table
 
     def _restore_host(self, compute, request, parsed_args, reporter):
@@ -405,10 +408,10 @@ class UndrainHost(moves.MoveCommand):
                 else _('when its drain began, by its disabled reason')})
         return rows, stop, since
 
-    def _say_how_to_go_on(self, left, stop):
+    def _say_how_to_go_on(self, left, not_started):
         from migrationhelper import engine
         from migrationhelper import restore
-        for host, since in left:
+        for host, since, stop in left:
             disabled_again = (stop is not None and
                               stop.kind == engine.INTERRUPTED and
                               host.status == 'disabled')
@@ -422,3 +425,7 @@ class UndrainHost(moves.MoveCommand):
                           else _('The service is enabled')),
                 'host': shlex.quote(host.host),
                 'since': restore.format_time(since)})
+        if not_started:
+            self.app.stderr.write(_(
+                'Not restored yet, the run stopped first: %s; run the same '
+                'command again for them.\n') % ', '.join(not_started))

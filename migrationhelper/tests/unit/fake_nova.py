@@ -271,6 +271,8 @@ class FakeNova:
         for record in running:
             record.memory_total_bytes = MEMORY
             record.memory_remaining_bytes = self._memory_left(record)
+            record.memory_processed_bytes = (
+                MEMORY - record.memory_remaining_bytes)
             disks_left = record.start + record.disk_seconds - self.clock()
             record.disk_total_bytes = MEMORY
             record.disk_remaining_bytes = int(

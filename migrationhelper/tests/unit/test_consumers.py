@@ -264,3 +264,19 @@ class TestLeftoverRows(testtools.TestCase):
             'vm', consumers.EVACUATED, (), (ROOT,), 'vm')], [])
         [row] = rows
         self.assertTrue(row.settled)
+
+
+class TestRefusedBeforeActing(testtools.TestCase):
+
+    def test_a_host_without_a_compute_node_nova_shows_is_refused(self):
+        from osc_lib import exceptions
+
+        from migrationhelper import emptiness
+        from migrationhelper import hosts
+        nodeless = hosts.ComputeHost(HOST, service_id='s-1')
+        e = self.assertRaises(exceptions.CommandError,
+                              emptiness.refuse_unexplained, [(nodeless, [])])
+        self.assertIn('no compute node', str(e))
+        self.assertIn('Nothing was changed', str(e))
+        emptiness.refuse_unexplained([(hosts.ComputeHost(
+            HOST, ('node-1',), service_id='s-1'), [])])

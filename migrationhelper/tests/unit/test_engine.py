@@ -18,6 +18,7 @@ from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as sdk_exceptions
 import testtools
 
+from migrationhelper import cloud
 from migrationhelper import decision
 from migrationhelper import defaults
 from migrationhelper import engine
@@ -638,3 +639,34 @@ class TestStatusLine(EngineTestCase):
                 self.assertEqual('status', seen[i + 1][0])
         self.assertEqual({'moved': 2, 'skipped': 1, 'failed': 0,
                           'in flight': 0, 'left': 0}, statuses[-1])
+
+
+class TestReviewFindings(EngineTestCase):
+
+    def test_a_guest_paused_since_the_plan_is_never_reset(self):
+        server = self.nova.add('vm', 'src', 'ERROR')
+        plan_ = plan.PlannedServer(
+            server, hosts.ComputeHost('src'),
+            decision.ServerFacts('ERROR', power_state=decision.RUNNING,
+                                 failed_migration='live failed'),
+            decision.Decision(decision.RESET_THEN_LIVE_MIGRATE,
+                              'live failed'))
+        # libvirt paused the guest after the plan read it.
+        self.nova.servers_by_id[server.id].power_state = decision.PAUSED
+        [row] = self.run_engine([plan_])
+        self.assertEqual(0, self.nova.calls['reset_server_state'])
+        self.assertEqual(0, self.nova.calls['live_migrate_server'])
+        # Decided again on what Nova shows now: this fake records no
+        # failed action, so it is an ERROR left alone (with one, the table
+        # says its guest is paused).
+        self.assertEqual(outcomes.SKIPPED, row.result)
+
+    def test_a_record_known_before_is_never_our_new_one(self):
+        def record(status):
+            return fake_nova.Record(uuid='u', id=1, status=status)
+        self.assertFalse(cloud.is_new({'u': 'running'}, record('error')))
+        self.assertFalse(cloud.is_new({'u': 'finished'},
+                                      record('confirmed')))
+        self.assertTrue(cloud.is_new({'u': 'pre-migrating'},
+                                     record('migrating')))
+        self.assertTrue(cloud.is_new({}, record('queued')))
