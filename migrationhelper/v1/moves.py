@@ -47,18 +47,23 @@ def table_view(parsed_args, columns, rows, shown):
     """``columns`` and ``rows`` as the output format wants them.
 
     A table without ``-c`` shows only ``shown``, in that order, its IDs
-    short; JSON, YAML, CSV, value and ``-c`` get every column whole.
+    short and nothing where there is no value (not "None"); JSON, YAML,
+    CSV, value and ``-c`` get every column whole (null in JSON).
     """
     if getattr(parsed_args, 'formatter', None) != 'table' or \
             getattr(parsed_args, 'columns', None):
         return columns, rows
     picks = [columns.index(c) for c in shown]
-    return shown, [tuple(_short(row[i]) if columns[i] == 'ID' else row[i]
-                         for i in picks) for row in rows]
+    return shown, [tuple(_cell(columns[i], row[i]) for i in picks)
+                   for row in rows]
 
 
-def _short(value):
-    return value[:SHORT_ID] if isinstance(value, str) else value
+def _cell(column, value):
+    if value is None:
+        return ''
+    if column == 'ID' and isinstance(value, str):
+        return value[:SHORT_ID]
+    return value
 
 
 EXIT_DONE = 0
