@@ -142,7 +142,45 @@ def plan_restore(compute, request, since):
             away.append(server)
     planned = plan.plan_servers(compute, away, request.compute_hosts,
                                 reads=request.reads)
-    return [_back_to(p, host) for p in planned], settled
+    return ([_back_to(p, host) for p in planned],
+            settled + offloaded_since(compute, host.host, since))
+
+
+def offloaded_since(compute, host, since):
+    """Rows of the shelved VMs the drain offloaded: they stay offloaded.
+
+    An offloaded VM has no host and no migration record; its shelveOffload
+    action's events name the host it left (compute API 2.62+). One listing
+    of the VMs offloaded since the drain began, then the actions of those
+    few only.
+    """
+    rows = []
+    for server in compute.servers(
+            all_projects=True, status='SHELVED_OFFLOADED',
+            changes_since=format_time(since)):
+        if _offloaded_from(compute, server, host, since):
+            rows.append(outcomes.Outcome(
+                server.id, server.name, decision.SKIP, outcomes.SKIPPED,
+                None, None, 0.0, _(
+                    'shelved and offloaded by the drain: it has no host to '
+                    'come back from and stays offloaded until its owner '
+                    'unshelves it (openstack server unshelve)'),
+                settled=True))
+    return rows
+
+
+def _offloaded_from(compute, server, host, since):
+    for action in compute.server_actions(server.id):
+        if action.action != 'shelveOffload' or \
+                parse_time(action.start_time) < since:
+            continue
+        detail = compute.get_server_action(action.request_id, server.id)
+        for event in detail.events or []:
+            event_host = (event.get('host') if isinstance(event, dict)
+                          else getattr(event, 'host', None))
+            if event_host == host:
+                return True
+    return False
 
 
 def _server_or_none(compute, server_id):

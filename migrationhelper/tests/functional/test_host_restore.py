@@ -196,6 +196,26 @@ class TestRestore(RestoreTestCase):
         self.assertEqual(THIRD, self.host_of(stays))
         self.assertEqual(HOST, self.host_of(back))
 
+    def test_a_vm_the_drain_offloaded_has_a_row_saying_it_stays(self):
+        shelved = self.create_shelved('shelved', HOST)
+        elsewhere = self.create_shelved('shelved-elsewhere', OTHER)
+        self.api.post_server_action(elsewhere['id'], {'shelveOffload': None})
+        self._wait_for_server_parameter(
+            elsewhere, {'status': 'SHELVED_OFFLOADED'})
+        back = self.create_active('back', HOST)
+        self.assertEqual('moved', self.drain(HOST)['shelved']['Result'])
+
+        rows = self.restore()
+
+        self.assertEqual(['back', 'shelved'], sorted(rows))
+        self.assertEqual('moved', rows['back']['Result'])
+        self.assertEqual('skipped', rows['shelved']['Result'])
+        self.assertIn('stays offloaded until its owner unshelves it',
+                      rows['shelved']['Message'])
+        self.assertEqual(HOST, self.host_of(back))
+        self.assertEqual('SHELVED_OFFLOADED',
+                         self.nova_server(shelved['id'])['status'])
+
     def test_dry_run_changes_nothing_not_even_the_service(self):
         servers = [self.create_active('active', HOST),
                    self.create_shutoff('stopped', HOST)]
