@@ -124,6 +124,8 @@ class ServerFacts:
     power_state: int | None = None
     project_id: str | None = None
     user_id: str | None = None
+    # The project's name, where the identity API gave it.
+    project_name: str | None = None
     fault: str | None = None
     # A description of the migration that put an ERROR VM in ERROR, or None
     # when its last move (if any) did not fail.
@@ -144,7 +146,7 @@ class ServerFacts:
     @property
     def owner(self):
         return 'owner: project %s, user %s' % (
-            self.project_id or '-', self.user_id or '-')
+            self.project_name or self.project_id or '-', self.user_id or '-')
 
 
 @dataclasses.dataclass(frozen=True)

@@ -58,11 +58,14 @@ class Reads:
     :param volumes: the SDK's block-storage proxy, or None: what the boot
         volume of a VM booted from a volume asks is then not read, and
         the plan does not judge where it can go.
+    :param identity: the SDK's identity proxy, or None: owners are then
+        named by their project IDs.
     """
 
     network: object = None
     allow_downtime: bool = False
     volumes: object = None
+    identity: object = None
 
 
 def plan_host(compute, host, allow_evacuate=False, migrations=None,
@@ -109,9 +112,12 @@ def _plan(compute, servers, hosts_by_name, latest, allow_evacuate, reads,
     live.
     """
     first = []
+    names = vm_reads.project_names(reads.identity) if servers else {}
     for server in servers:
         source = hosts_by_name.get(server.compute_host)
-        facts = cloud.server_facts(compute, server, latest.get(server.id))
+        facts = dataclasses.replace(
+            cloud.server_facts(compute, server, latest.get(server.id)),
+            project_name=names.get(server.project_id))
         first.append((server, source, facts, decision.decide(
             facts, cloud.host_facts(source), allow_evacuate)))
     # A VM waited for is decided again when its task ends: it may move.

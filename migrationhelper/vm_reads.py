@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""What the plan reads of VMs beyond their listing: images and ports.
+"""What the plan reads of VMs beyond their listing: images, ports, owners.
 
 Never a request per VM where one per image or per host will do: a
 server listing at compute API 2.98 or later carries its image's
@@ -125,3 +125,17 @@ def _boot_volume_metadata(volumes, server):
     if len(bootable) == 1:
         return dict(bootable[0].volume_image_metadata or {})
     return None
+
+
+def project_names(identity):
+    """{project ID: its name}, from one listing of the identity API.
+
+    Empty when there is no identity API (credentials without a catalog)
+    or the credentials may not list projects: the rows then give IDs.
+    """
+    if identity is None:
+        return {}
+    try:
+        return {p.id: p.name for p in identity.projects()}
+    except sdk_exceptions.SDKException:
+        return {}

@@ -69,18 +69,29 @@ def block_storage(app):
     return _optional(app, 'block_storage')
 
 
+def identity(app):
+    """The identity proxy, or None when the cloud has no identity API.
+
+    Only projects are listed through it (``vm_reads.project_names``).
+    """
+    return _optional(app, 'identity')
+
+
 def _optional(app, service):
     """A service's proxy, or None when the cloud does not offer it.
 
     Credentials without a catalog (``admin_token`` with an endpoint) give
     every service that one endpoint: the compute API's is no other API.
     """
+    from keystoneauth1 import adapter
     from keystoneauth1 import exceptions as ks_exceptions
     from openstack import exceptions as sdk_exceptions
     connection = _connection(app)
     try:
         proxy = getattr(connection, service)
-        endpoint = proxy.get_endpoint()
+        # The adapter's: the identity proxy's get_endpoint reads a
+        # catalog Endpoint resource.
+        endpoint = adapter.Adapter.get_endpoint(proxy)
         # The SDK appends the service's version to the endpoint it was
         # given.
         endpoint = (endpoint or '').rstrip('/')

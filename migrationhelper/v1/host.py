@@ -29,7 +29,7 @@ from migrationhelper.v1 import moves
 
 VM_COLUMNS = (
     'ID', 'Name', 'Status', 'Task State', 'Power State', 'Flavor', 'Project',
-    'Action', 'Reason', 'Live Move',
+    'Action', 'Reason', 'Live Move', 'Project Name',
 )
 VM_LONG_COLUMNS = (
     'User', 'vCPUs', 'RAM (MB)', 'Disk (GB)', 'Image', 'Volumes', 'Created',
@@ -40,6 +40,13 @@ VM_LONG_COLUMNS = (
 # every other output format.
 VM_TABLE_COLUMNS = (
     'Name', 'ID', 'Status', 'Power State', 'Action', 'Reason',
+)
+# --long in a table: who owns each VM and its size, still within 100
+# columns (the Reason wraps first); its other columns (user, resources,
+# image, volumes, creation time) come with -c or any other output format.
+VM_LONG_TABLE_COLUMNS = (
+    'Name', 'ID', 'Status', 'Power State', 'Flavor', 'Project', 'Action',
+    'Reason',
 )
 
 
@@ -70,7 +77,7 @@ def _vm_row(planned, long):
         server.id, server.name, server.status, server.task_state,
         _power_state_name(server.power_state), flavor.get('original_name'),
         server.project_id, planned.decision.action, planned.decision.reason,
-        _live_move(planned.live),
+        _live_move(planned.live), planned.facts.project_name,
     )
     if not long:
         return row
@@ -105,8 +112,9 @@ class ListHostVMs(command.Lister):
         _add_host_argument(parser)
         parser.add_argument(
             '--long', action='store_true', default=False,
-            help=_('Also show owner, flavor resources, image, volumes and '
-                   'creation time'))
+            help=_('Also show flavor and project (in a table); with '
+                   '-f json, yaml, csv or value also the user, flavor '
+                   'resources, image, volumes and creation time'))
         return parser
 
     def take_action(self, parsed_args):
@@ -122,7 +130,8 @@ class ListHostVMs(command.Lister):
             compute, clients.placement(self.app),
             plan.plan_host(compute, host, reads=plan.Reads(
                 network=clients.network(self.app),
-                volumes=clients.block_storage(self.app))),
+                volumes=clients.block_storage(self.app),
+                identity=clients.identity(self.app))),
             cloud.receiving_hosts(compute_hosts, excluded=(host.host,)))
         for warning in verdicts.warnings:
             moves.warn(self.app, warning)
@@ -131,9 +140,16 @@ class ListHostVMs(command.Lister):
             self.app.stderr.write(_('No VM on %s.\n') % host.host)
         columns = VM_COLUMNS + (VM_LONG_COLUMNS if parsed_args.long else ())
         rows = [_vm_row(p, parsed_args.long) for p in planned]
-        if parsed_args.long:
-            return columns, rows
-        return moves.table_view(parsed_args, columns, rows, VM_TABLE_COLUMNS)
+        shown, cells = moves.table_view(
+            parsed_args, columns, rows,
+            VM_LONG_TABLE_COLUMNS if parsed_args.long else VM_TABLE_COLUMNS)
+        if 'Project' not in shown or shown is columns:
+            return shown, cells
+        # A table names the owner where the identity API gave its name.
+        at = shown.index('Project')
+        return shown, [
+            cell[:at] + (p.facts.project_name or cell[at],) + cell[at + 1:]
+            for p, cell in zip(planned, cells)]
 
 
 HOST_STATUS_FIELDS = (

@@ -41,6 +41,7 @@ RESULT_TABLE_COLUMNS = (
 # one (openstack server show takes no prefix: -c ID or -f json gives it
 # whole).
 SHORT_ID = 8
+ID_COLUMNS = ('ID', 'Project')
 
 
 def table_view(parsed_args, columns, rows, shown):
@@ -61,7 +62,7 @@ def table_view(parsed_args, columns, rows, shown):
 def _cell(column, value):
     if value is None:
         return ''
-    if column == 'ID' and isinstance(value, str):
+    if column in ID_COLUMNS and isinstance(value, str):
         return value[:SHORT_ID]
     return value
 
@@ -228,7 +229,8 @@ def plan_reads(app, parsed_args):
     from migrationhelper.v1 import clients
     return plan.Reads(network=clients.network(app),
                       allow_downtime=parsed_args.allow_downtime,
-                      volumes=clients.block_storage(app))
+                      volumes=clients.block_storage(app),
+                      identity=clients.identity(app))
 
 
 def result_rows(rows):

@@ -113,6 +113,22 @@ class Keystone:
             time.sleep(0.1)
         with open(port_file) as f:
             self.url = 'http://127.0.0.1:%d/v3' % int(f.read())
+        self._register_itself()
+
+    def _register_itself(self):
+        """Keystone in its own catalog, as every cloud's identity is."""
+        headers = {'X-Auth-Token': self.issue_token()}
+        service = requests.post(self.url + '/services', headers=headers,
+                                json={'service': {'type': 'identity',
+                                                  'name': 'keystone'}},
+                                timeout=30)
+        service.raise_for_status()
+        endpoint = {'service_id': service.json()['service']['id'],
+                    'interface': 'public', 'region_id': 'RegionOne',
+                    'url': self.url}
+        requests.post(self.url + '/endpoints', headers=headers,
+                      json={'endpoint': endpoint},
+                      timeout=30).raise_for_status()
 
     def stop(self):
         self.process.kill()
@@ -136,6 +152,14 @@ class Keystone:
             timeout=30)
         response.raise_for_status()
         return response.headers['X-Subject-Token']
+
+    def project_id(self, name):
+        """The ID keystone gave the project named ``name``."""
+        response = requests.get(
+            self.url + '/projects', params={'name': name},
+            headers={'X-Auth-Token': self.issue_token()}, timeout=30)
+        response.raise_for_status()
+        return response.json()['projects'][0]['id']
 
     def validates(self, token):
         """Whether keystone says the token is valid now.

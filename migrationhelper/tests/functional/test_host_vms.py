@@ -19,7 +19,7 @@ HOST, OTHER, THIRD = base.HOSTS
 POWER_STATES = {0: 'NOSTATE', 1: 'Running', 3: 'Paused', 4: 'Shutdown',
                 6: 'Crashed', 7: 'Suspended'}
 COLUMNS = ['ID', 'Name', 'Status', 'Task State', 'Power State', 'Flavor',
-           'Project', 'Action', 'Reason', 'Live Move']
+           'Project', 'Action', 'Reason', 'Live Move', 'Project Name']
 LONG_COLUMNS = COLUMNS + ['User', 'vCPUs', 'RAM (MB)', 'Disk (GB)', 'Image',
                           'Volumes', 'Created']
 

@@ -26,6 +26,8 @@ import eventlet
 import testtools
 import webob.exc
 
+from nova.tests.functional.api import client as api_client
+
 from migrationhelper.tests.functional import base
 from migrationhelper.tests.functional import real_keystone
 
@@ -67,6 +69,34 @@ class TestExpiringCredentials(base.ProcessTestCase):
         self.assertNotEqual(HOST, self.nova_server(server['id'])[
             'OS-EXT-SRV-ATTR:host'])
         self.assertNotIn('WARNING', result.stderr)
+
+    def test_owners_are_named_by_the_identity_api(self):
+        self.serve(**self.password_cloud())
+        project_id = self.keystone.project_id(real_keystone.PROJECT)
+        owned = api_client.TestOpenStackClient(
+            'admin', self.api_fixture.base_url, project_id=project_id,
+            roles=['reader', 'member', 'admin'])
+        owned.microversion = 'latest'
+        self.create_active('web-01', HOST, api=owned)
+        self.create_active('web-02', HOST)
+
+        result = self.run_openstack('host', 'vms', HOST, '-f', 'json')
+        self.assertEqual(0, result.exit_code, result)
+        rows = self.rows(result)
+        self.assertEqual(project_id, rows['web-01']['Project'])
+        self.assertEqual(real_keystone.PROJECT,
+                         rows['web-01']['Project Name'])
+        # A project keystone does not know keeps its ID alone.
+        self.assertIsNone(rows['web-02']['Project Name'])
+
+        table = self.run_openstack('host', 'vms', HOST, '--long')
+        self.assertEqual(0, table.exit_code, table)
+        line = [row for row in table.stdout.splitlines()
+                if 'web-01' in row]
+        self.assertEqual(1, len(line), table)
+        cells = [c.strip() for c in line[0].split('|')]
+        self.assertIn(real_keystone.PROJECT, cells)
+        self.assertNotIn(project_id, line[0])
 
     def test_a_bare_token_expiring_mid_drain_accounts_for_every_vm(self):
         servers = {'a-stopped': self.create_shutoff('a-stopped', HOST),
