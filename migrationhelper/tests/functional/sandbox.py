@@ -29,6 +29,7 @@ import tempfile
 import time
 
 from migrationhelper.tests.functional import base
+from migrationhelper.tests.functional import real_keystone
 
 DEMO_HOST, OTHER_HOST, THIRD_HOST = base.HOSTS
 SANDBOX_CLOUD = 'migrationhelper-sandbox'
@@ -112,15 +113,16 @@ def serve(where=None, out=sys.stdout):
     # Made if it is not there yet.
     os.makedirs(directory, exist_ok=True)
     with running_cloud() as cloud:
-        path = base.serve_over_http(cloud, directory, SANDBOX_CLOUD)
+        path = base.serve_over_http(cloud, directory, SANDBOX_CLOUD,
+                                    **_identity())
         if wanted and wanted != path:
             os.replace(path, wanted)
             path = wanted
         env = _write_env(directory, path)
         openstack = os.path.join(os.path.dirname(sys.executable),
                                  'openstack')
-        out.write('The sandbox cloud is up on 127.0.0.1 (compute and '
-                  'placement); its clouds.yaml is %s.\n' % path)
+        out.write('The sandbox cloud is up on 127.0.0.1 (identity, compute '
+                  'and placement); its clouds.yaml is %s.\n' % path)
         out.write('In another terminal, to put this openstack on PATH and '
                   'point it at the sandbox:\n\n')
         out.write('. %s\n\n' % shlex.quote(env))
@@ -138,6 +140,22 @@ def serve(where=None, out=sys.stdout):
         except KeyboardInterrupt:
             out.write('Stopped.\n')
     return 0
+
+
+def _identity():
+    """A real keystone and a password, as an operator's cloud has.
+
+    Stock OSC commands (``server list --host``, ``server migration list``)
+    need an identity API, and a password renews its tokens, so the tool
+    has no bare token to warn about. Without the keystone virtualenv
+    (tox -e sandbox builds it) the cloud takes an admin token, as the
+    functional tests' cloud does.
+    """
+    if not real_keystone.available():
+        return {}
+    keystone = real_keystone.shared()
+    return {'keystone': keystone, 'auth_type': 'password',
+            'auth': keystone.password_auth()}
 
 
 def _write_env(directory, clouds_yaml):
