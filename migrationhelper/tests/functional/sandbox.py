@@ -16,17 +16,26 @@
 cloud, fills it, and runs the commands an operator would, printing each
 command line and what it printed. ``... sandbox serve`` serves the compute
 and placement APIs over real HTTP on 127.0.0.1, writes a clouds.yaml and
-waits for Ctrl-C, so every command can be tried by hand.
+waits for Ctrl-C, so every command can be tried by hand. ``... sandbox
+examples`` writes the guide's examples (doc/source/user/examples), which
+test_guide_examples checks against what the commands print.
 
 It lives with the tests: the runtime package never imports nova.
 """
 
 import contextlib
+import hashlib
 import os
+import re
 import shlex
 import sys
 import tempfile
 import time
+from unittest import mock
+import uuid
+
+from cliff import columns as cliff_columns
+from cliff.formatters import table as table_formatter
 
 from migrationhelper.tests.functional import base
 from migrationhelper.tests.functional import real_keystone
@@ -42,21 +51,25 @@ class SandboxCloud(base.NovaCloudTestCase):
         """Never run: setUp() builds the cloud, doCleanups() ends it."""
 
     def populate(self):
-        """VMs in every state the howto names, in two projects."""
-        # Paused and suspended guests report their power state, as on a
-        # real hypervisor.
-        self.model_guest_power_states()
-        b = self.project_b_api
-        self.create_active('web-01', DEMO_HOST)
-        self.create_active('db-01', DEMO_HOST, api=b)
-        self.create_paused('batch-paused', DEMO_HOST, api=b)
-        self.create_shutoff('old-build', DEMO_HOST)
-        self.create_verify_resize('resized-app', DEMO_HOST)
-        self.create_failed_migration('half-moved', DEMO_HOST)
-        self.create_shelved('shelved-dev', DEMO_HOST, api=b)
-        self.create_active('web-02', OTHER_HOST)
-        self.create_suspended('laptop-like', OTHER_HOST, api=b)
-        self.create_rescued('rescue-me', THIRD_HOST)
+        populate(self)
+
+
+def populate(cloud):
+    """VMs in every state the howto names, in two projects."""
+    # Paused and suspended guests report their power state, as on a real
+    # hypervisor.
+    cloud.model_guest_power_states()
+    b = cloud.project_b_api
+    cloud.create_active('web-01', DEMO_HOST)
+    cloud.create_active('db-01', DEMO_HOST, api=b)
+    cloud.create_paused('batch-paused', DEMO_HOST, api=b)
+    cloud.create_shutoff('old-build', DEMO_HOST)
+    cloud.create_verify_resize('resized-app', DEMO_HOST)
+    cloud.create_failed_migration('half-moved', DEMO_HOST)
+    cloud.create_shelved('shelved-dev', DEMO_HOST, api=b)
+    cloud.create_active('web-02', OTHER_HOST)
+    cloud.create_suspended('laptop-like', OTHER_HOST, api=b)
+    cloud.create_rescued('rescue-me', THIRD_HOST)
 
 
 @contextlib.contextmanager
@@ -66,36 +79,133 @@ def running_cloud():
         yield cloud
 
 
+_SHORT = DEMO_HOST.split('.')[0]
+# An operator's session, and the guide's example file of each step.
+SESSION = (
+    (('host', 'status', _SHORT), 'host-status.txt'),
+    (('host', 'vms', _SHORT), 'host-vms.txt'),
+    (('host', 'drain', _SHORT, '--dry-run'), 'host-drain-dry-run.txt'),
+    (('host', 'drain', _SHORT), 'host-drain.txt'),
+    (('host', 'vms', _SHORT), 'host-vms-drained.txt'),
+    (('host', 'undrain', '--restore', _SHORT, '--dry-run'),
+     'host-undrain-restore-dry-run.txt'),
+    (('host', 'undrain', '--restore', _SHORT), 'host-undrain-restore.txt'),
+    (('host', 'vms', _SHORT), None),
+)
+# The guide's examples: what SESSION prints (guide_examples()).
+EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir,
+                        os.pardir, 'doc', 'source', 'user', 'examples')
+
+
+def command_line(argv):
+    return '$ openstack %s\n' % ' '.join(shlex.quote(a) for a in argv)
+
+
+def run_session(cloud):
+    """Each step of SESSION: (argv, file name, merged result)."""
+    for argv, name in SESSION:
+        # In the order a terminal shows them: the progress, the table, the
+        # closing lines.
+        yield argv, name, cloud.openstack(*argv, merged=True)
+
+
 def demo(out=sys.stdout):
     """Run an operator's session and print it, command by command."""
-    short = DEMO_HOST.split('.')[0]
-    session = (
-        ('host', 'status', short),
-        ('host', 'vms', short),
-        ('host', 'drain', short, '--dry-run'),
-        ('host', 'drain', short),
-        ('host', 'vms', short),
-        ('host', 'undrain', '--restore', short, '--dry-run'),
-        ('host', 'undrain', '--restore', short),
-        ('host', 'vms', short),
-    )
     with running_cloud() as cloud:
         out.write('A cloud with three hosts (%s) and VMs in every state '
                   'on %s.\n\n' % (', '.join(base.HOSTS), DEMO_HOST))
         exit_codes = []
-        for argv in session:
-            out.write('$ openstack %s\n' % ' '.join(
-                shlex.quote(a) for a in argv))
-            # In the order a terminal shows them: the progress, the table,
-            # the closing lines.
-            result = cloud.openstack(*argv, merged=True)
+        for argv, _name, result in run_session(cloud):
+            out.write(command_line(argv))
             out.write(result.stdout)
             out.write('(exit status %s)\n\n' % result.exit_code)
             out.flush()
             exit_codes.append(result.exit_code)
     out.write("The test cloud's own logs are in %s.\n" % base.CLOUD_LOG)
     # The session is a smoke test too: every step must have worked.
-    return 0 if exit_codes == [0] * len(session) else 1
+    return 0 if exit_codes == [0] * len(SESSION) else 1
+
+
+class _Stable:
+    """Output made the same from run to run, for the guide's examples.
+
+    Each UUID (and its 8-character table prefix) becomes one of a fixed
+    series, in the order it first appears; each time, one fixed time;
+    cells before the table wraps them. The progress lines (their timing
+    varies) and the sandbox's warnings are left out: 'What the terminal
+    shows' describes them.
+    """
+
+    ID = re.compile(r'\b[0-9a-f]{8}(?:(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})?\b')
+    TIME = re.compile(r'\b\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d')
+    PROGRESS = re.compile(r'^\[ *\d+\.\ds\] |^WARNING: ')
+
+    def __init__(self):
+        self.ids = {}
+
+    def _id(self, match):
+        found = match.group()
+        if found[:8] not in self.ids:
+            self.ids[found[:8]] = str(uuid.UUID(hashlib.md5(
+                str(len(self.ids)).encode()).hexdigest()))
+        return self.ids[found[:8]][:len(found)]
+
+    def text(self, text):
+        return self.TIME.sub('2026-11-26T08:00:00', self.ID.sub(self._id,
+                                                                text))
+
+    def lines(self, output):
+        return self.text(''.join(
+            line for line in output.splitlines(keepends=True)
+            if not self.PROGRESS.search(line)))
+
+    def cell(self, value):
+        if isinstance(value, cliff_columns.FormattableColumn):
+            value = value.human_readable()
+        return self.text(value) if isinstance(value, str) else value
+
+    @contextlib.contextmanager
+    def tables(self):
+        """Tables drawn from stable cells, 100 columns wide."""
+        formatter = table_formatter.TableFormatter
+        emit_list, emit_one = formatter.emit_list, formatter.emit_one
+
+        def stable_list(formatter, names, data, *args, **kwargs):
+            rows = [[self.cell(v) for v in row] for row in data]
+            return emit_list(formatter, names, rows, *args, **kwargs)
+
+        def stable_one(formatter, names, data, *args, **kwargs):
+            return emit_one(formatter, names, [self.cell(v) for v in data],
+                            *args, **kwargs)
+        with mock.patch.dict(os.environ, {'CLIFF_MAX_TERM_WIDTH': '100'}), \
+                mock.patch.object(formatter, 'emit_list', stable_list), \
+                mock.patch.object(formatter, 'emit_one', stable_one):
+            yield
+
+
+def guide_examples(cloud):
+    """{file name: the text the guide shows} for SESSION on ``cloud``."""
+    stable = _Stable()
+    examples = {}
+    with stable.tables():
+        for argv, name, result in run_session(cloud):
+            if name is not None:
+                examples[name] = command_line(argv) + stable.lines(
+                    result.stdout) + '(exit status %s)\n' % result.exit_code
+    return examples
+
+
+def write_examples(out=sys.stdout):
+    """Render the guide's examples into EXAMPLES."""
+    with running_cloud() as cloud:
+        examples = guide_examples(cloud)
+    os.makedirs(EXAMPLES, exist_ok=True)
+    for name, text in examples.items():
+        with open(os.path.join(EXAMPLES, name), 'w') as f:
+            f.write(text)
+        out.write('wrote %s\n' % os.path.normpath(
+            os.path.join(EXAMPLES, name)))
+    return 0
 
 
 def serve(where=None, out=sys.stdout):
@@ -176,8 +286,10 @@ def main(argv=None):
         return demo()
     if argv[:1] == ['serve']:
         return serve(*argv[1:2])
-    sys.stderr.write('usage: python -m %s demo|serve [directory]\n'
-                     % __name__)
+    if argv[:1] == ['examples']:
+        return write_examples()
+    sys.stderr.write('usage: python -m %s demo|serve [FILE.yaml|directory]'
+                     '|examples\n' % __name__)
     return 2
 
 
