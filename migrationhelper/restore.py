@@ -162,9 +162,8 @@ def offloaded_since(compute, host, since):
             rows.append(outcomes.Outcome(
                 server.id, server.name, decision.SKIP, outcomes.SKIPPED,
                 None, None, 0.0, _(
-                    'shelved and offloaded by the drain: it has no host to '
-                    'come back from and stays offloaded until its owner '
-                    'unshelves it (openstack server unshelve)'),
+                    'offloaded by the drain: no host to come back from; it '
+                    'stays shelved until its owner unshelves it'),
                 settled=True))
     return rows
 

@@ -219,6 +219,9 @@ class ShowHostStatus(command.ShowOne):
             AllocationsColumn([consumers.summary(h) for h in holders]),
             not holders,
         )
+        if parsed_args.formatter == 'table':
+            # Nothing, not "None", where Nova gave no value (null in JSON).
+            values = tuple('' if v is None else v for v in values)
         return HOST_STATUS_FIELDS, values
 
 

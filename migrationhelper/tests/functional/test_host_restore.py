@@ -210,7 +210,7 @@ class TestRestore(RestoreTestCase):
         self.assertEqual(['back', 'shelved'], sorted(rows))
         self.assertEqual('moved', rows['back']['Result'])
         self.assertEqual('skipped', rows['shelved']['Result'])
-        self.assertIn('stays offloaded until its owner unshelves it',
+        self.assertIn('stays shelved until its owner unshelves it',
                       rows['shelved']['Message'])
         self.assertEqual(HOST, self.host_of(back))
         self.assertEqual('SHELVED_OFFLOADED',
