@@ -48,6 +48,12 @@ VM_LONG_TABLE_COLUMNS = (
     'Name', 'ID', 'Status', 'Power State', 'Flavor', 'Project', 'Action',
     'Reason',
 )
+# The same on a terminal narrower than 100 columns: eight columns of at
+# least 8 cannot fit 80.
+VM_LONG_NARROW_TABLE_COLUMNS = (
+    'Name', 'ID', 'Status', 'Flavor', 'Project', 'Action',
+)
+WIDE_TERMINAL = 100
 
 
 def _add_host_argument(parser, dest='host', nargs=None):
@@ -92,6 +98,14 @@ def _vm_row(planned, long):
     )
 
 
+def _long_table_columns():
+    from cliff import utils
+    width = utils.terminal_width()
+    if width is not None and width < WIDE_TERMINAL:
+        return VM_LONG_NARROW_TABLE_COLUMNS
+    return VM_LONG_TABLE_COLUMNS
+
+
 def _live_move(limit):
     """yes, or no / interrupted with why.
 
@@ -112,9 +126,11 @@ class ListHostVMs(command.Lister):
         _add_host_argument(parser)
         parser.add_argument(
             '--long', action='store_true', default=False,
-            help=_('Also show flavor and project (in a table); with '
-                   '-f json, yaml, csv or value also the user, flavor '
-                   'resources, image, volumes and creation time'))
+            help=_('Also show flavor and project (in a table; on a '
+                   'terminal narrower than 100 columns, instead of power '
+                   'state and reason); with -f json, yaml, csv or value '
+                   'also the user, flavor resources, image, volumes and '
+                   'creation time'))
         return parser
 
     def take_action(self, parsed_args):
@@ -142,7 +158,7 @@ class ListHostVMs(command.Lister):
         rows = [_vm_row(p, parsed_args.long) for p in planned]
         shown, cells = moves.table_view(
             parsed_args, columns, rows,
-            VM_LONG_TABLE_COLUMNS if parsed_args.long else VM_TABLE_COLUMNS)
+            _long_table_columns() if parsed_args.long else VM_TABLE_COLUMNS)
         if 'Project' not in shown or shown is columns:
             return shown, cells
         # A table names the owner where the identity API gave its name.

@@ -165,6 +165,46 @@ class TestDrainOnATerminal(TerminalTestCase):
     def test_80_columns(self):
         self.drain_in_terminal(80)
 
+    def smart_migrate_in_terminal(self, columns):
+        servers = [self.create_active(LONG_NAME, HOST),
+                   self.create_shutoff('old-build', HOST)]
+        self.run_in_terminal(columns, 'server', 'smart-migrate',
+                             *[s['id'] for s in servers])
+        rows, exit_status = self.finished()
+        self.assertEqual(0, exit_status, '\n'.join(rows))
+        self.assertStoriesTold(rows, [
+            (servers[0], ('live-migrating to', 'moved')),
+            (servers[1], ('cold-migrating to', 'moved'))])
+        self.assertTableIntact(rows, servers, columns)
+        self.assertEqual([], self.nova_servers_on(HOST))
+
+    def test_smart_migrate_80_columns(self):
+        self.smart_migrate_in_terminal(80)
+
+    def test_smart_migrate_100_columns(self):
+        self.smart_migrate_in_terminal(100)
+
+    def restore_in_terminal(self, columns):
+        servers = [self.create_active(LONG_NAME, HOST),
+                   self.create_shutoff('old-build', HOST)]
+        drained = self.openstack('host', 'drain', HOST)
+        self.assertEqual(0, drained.exit_code, drained)
+        self.run_in_terminal(columns, 'host', 'undrain', '--restore', HOST)
+        rows, exit_status = self.finished()
+        self.assertEqual(0, exit_status, '\n'.join(rows))
+        self.assertStoriesTold(rows, [
+            (servers[0], ('live-migrating to %s' % HOST, 'moved')),
+            (servers[1], ('cold-migrating to %s' % HOST, 'moved'))])
+        self.assertTableIntact(rows, servers, columns)
+        self.assertEqual(sorted(s['id'] for s in servers),
+                         sorted(s['id'] for s in self.nova_servers_on(HOST)))
+
+    def test_undrain_restore_80_columns(self):
+        self.restore_in_terminal(80)
+
+    def test_undrain_restore_100_columns(self):
+        self.restore_in_terminal(100)
+
     def test_100_columns(self):
         self.drain_in_terminal(100)
 
@@ -191,7 +231,7 @@ class TestDrainOnATerminal(TerminalTestCase):
 
 
 class TestReadingOnATerminal(TerminalTestCase):
-    """host vms and host status fit 80 and 100 columns, never wrapped."""
+    """host vms (and --long) and host status fit 80 and 100 columns."""
 
     def setUp(self):
         super().setUp()
@@ -224,6 +264,17 @@ class TestReadingOnATerminal(TerminalTestCase):
 
     def test_host_vms_100_columns(self):
         self.host_vms_fit(100)
+
+    def test_host_vms_long_80_columns(self):
+        rows = self.shown(80, 'host', 'vms', HOST, '--long')
+        self.assertTableIntact(rows, self.servers, 80)
+
+    def test_host_vms_long_100_columns(self):
+        rows = self.shown(100, 'host', 'vms', HOST, '--long')
+        self.assertTableIntact(rows, self.servers, 100)
+        headings = [r for r in rows if r.startswith('| Name')]
+        self.assertIn('Flavor', headings[0])
+        self.assertIn('Project', headings[0])
 
     def test_host_status_80_columns(self):
         self.host_status_fits(80)
