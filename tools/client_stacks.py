@@ -15,7 +15,7 @@
 ``python tools/client_stacks.py DIR`` makes DIR/<stack>/ for each stack
 below and installs the plugin into each without its dependencies, as a
 distribution installs it beside the ``openstack`` an operator already
-has. The client-stack tests (migrationhelper/tests/clients) then drive the
+has. The client-stack tests (tests/clients) then drive the
 test cloud with each stack's own ``openstack``, a process of its own.
 
 Stacks:

@@ -14,7 +14,7 @@
 
 ``python tools/keystone_venv.py <directory>`` makes a virtualenv there with
 keystone installed, unless it already has it. Keystone runs as a process
-of its own (migrationhelper/tests/functional/keystone_server.py): it and
+of its own (tests/functional/keystone_server.py): it and
 nova each own oslo.config's global configuration, so they cannot share a
 process, and their dependencies need not agree.
 """

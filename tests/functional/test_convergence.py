@@ -14,8 +14,8 @@
 
 import re
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import test_host_drain
+from tests.functional import base
+from tests.functional import test_host_drain
 
 HOST, OTHER, THIRD = base.HOSTS
 

@@ -14,7 +14,7 @@
 
 import threading
 
-from migrationhelper.tests.functional import base
+from tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS
 

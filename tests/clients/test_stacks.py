@@ -24,7 +24,7 @@ import subprocess
 
 import fixtures
 
-from migrationhelper.tests.functional import base
+from tests.functional import base
 
 STACKS_DIRECTORY = 'MIGRATIONHELPER_CLIENT_STACKS'
 CLOUD = 'client-stack'

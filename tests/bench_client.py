@@ -12,7 +12,7 @@
 
 """The benchmark's clients, each a process of its own, as a user runs them.
 
-``python -m migrationhelper.tests.bench_client TRACE floor
+``python -m tests.bench_client TRACE floor
 MOVES`` sends the moves straight to the compute API (Nova's floor);
 ``... TRACE drain ARGV...`` runs ``openstack ARGV`` (the drain) in this
 process. Either writes TRACE (JSON): its requests, the engine's sleeps, the

@@ -19,8 +19,8 @@ anything changes, and one that can goes where Nova accepts it.
 
 from nova.tests import fixtures as nova_fixtures
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import test_host_drain
+from tests.functional import base
+from tests.functional import test_host_drain
 
 HOST, OTHER, THIRD = base.HOSTS
 SSD = 'CUSTOM_SSD'

@@ -28,8 +28,8 @@ from nova import objects
 from oslo_utils import timeutils
 import requests
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import test_host_empty
+from tests.functional import base
+from tests.functional import test_host_empty
 
 HOST, OTHER, THIRD = base.HOSTS
 FPGA = 'CUSTOM_FPGA'

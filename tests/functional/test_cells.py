@@ -22,8 +22,8 @@ back.
 from nova import context as nova_context
 from nova import objects
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import test_host_drain
+from tests.functional import base
+from tests.functional import test_host_drain
 
 HOST, OTHER, THIRD = base.HOSTS
 CELLS = {HOST: 'cell1', OTHER: 'cell1', THIRD: 'cell2'}

@@ -14,8 +14,8 @@
 
 import os
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import sandbox
+from tests.functional import base
+from tests.functional import sandbox
 
 
 class TestGuideExamples(base.NovaCloudTestCase):
@@ -32,5 +32,5 @@ class TestGuideExamples(base.NovaCloudTestCase):
                 self.assertEqual(
                     f.read(), text,
                     '%s is not what the command prints now: run python -m '
-                    'migrationhelper.tests.functional.sandbox examples' %
+                    'tests.functional.sandbox examples' %
                     os.path.normpath(path))

@@ -39,8 +39,8 @@ from nova.virt import fake
 from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import bench_trace
+from tests.functional import base
+from tests.functional import bench_trace
 
 MOVE_SECONDS = 1.0
 SETTLE_SECONDS = 3.0
@@ -282,7 +282,7 @@ def run_client(bench, *args):
     try:
         started = time.time()
         process = subprocess.Popen(
-            [sys.executable, '-m', 'migrationhelper.tests.bench_client',
+            [sys.executable, '-m', 'tests.bench_client',
              trace_path] + list(args),
             env={'PATH': bin_dir + os.pathsep + os.environ['PATH'],
                  'HOME': bench.directory, 'LANG': 'C.UTF-8',

@@ -27,7 +27,7 @@ from unittest import mock
 from nova.compute import api as compute_api
 from nova.conductor import manager as conductor_manager
 
-from migrationhelper.tests.functional import base
+from tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS
 

@@ -16,8 +16,8 @@ import datetime
 from unittest import mock
 
 from migrationhelper import drain
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import test_host_drain
+from tests.functional import base
+from tests.functional import test_host_drain
 
 HOST, OTHER, THIRD = base.HOSTS
 

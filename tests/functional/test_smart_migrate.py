@@ -18,7 +18,7 @@ from unittest import mock
 from nova.conductor import manager as conductor_manager
 
 from migrationhelper.tasks import recheck
-from migrationhelper.tests.functional import base
+from tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS
 COLUMNS = ['ID', 'Name', 'Action', 'Result', 'Source', 'Destination',

@@ -28,9 +28,9 @@ from nova.compute import power_state
 from nova import context as nova_context
 from nova import objects
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import test_convergence
-from migrationhelper.tests.functional import test_host_drain
+from tests.functional import base
+from tests.functional import test_convergence
+from tests.functional import test_host_drain
 
 HOST, OTHER, THIRD = base.HOSTS
 POWER_STATE = 'OS-EXT-STS:power_state'

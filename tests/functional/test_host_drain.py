@@ -14,7 +14,7 @@
 
 import fixtures
 
-from migrationhelper.tests.functional import base
+from tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS
 COLUMNS = ['ID', 'Name', 'Action', 'Result', 'Source', 'Destination',

@@ -28,8 +28,8 @@ import webob.exc
 
 from nova.tests.functional.api import client as api_client
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import real_keystone
+from tests.functional import base
+from tests.functional import real_keystone
 
 HOST, OTHER, THIRD = base.HOSTS
 CLOUD = base.PROCESS_CLOUD

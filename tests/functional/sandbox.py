@@ -12,7 +12,7 @@
 
 """A sandbox cloud anyone can drain: the functional tests' cloud, at hand.
 
-``python -m migrationhelper.tests.functional.sandbox demo`` starts the
+``python -m tests.functional.sandbox demo`` starts the
 cloud, fills it, and runs the commands an operator would, printing each
 command line and what it printed. ``... sandbox serve`` serves the compute
 and placement APIs over real HTTP on 127.0.0.1, writes a clouds.yaml and
@@ -20,7 +20,8 @@ waits for Ctrl-C, so every command can be tried by hand. ``... sandbox
 examples`` writes the guide's examples (doc/source/user/examples), which
 test_guide_examples checks against what the commands print.
 
-It lives with the tests: the runtime package never imports nova.
+It lives with the tests, outside the package: nothing installed imports
+nova.
 """
 
 import contextlib
@@ -37,8 +38,8 @@ import uuid
 from cliff import columns as cliff_columns
 from cliff.formatters import table as table_formatter
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import real_keystone
+from tests.functional import base
+from tests.functional import real_keystone
 
 DEMO_HOST, OTHER_HOST, THIRD_HOST = base.HOSTS
 SANDBOX_CLOUD = 'migrationhelper-sandbox'
@@ -94,7 +95,7 @@ SESSION = (
 )
 # The guide's examples: what SESSION prints (guide_examples()).
 EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir,
-                        os.pardir, 'doc', 'source', 'user', 'examples')
+                        'doc', 'source', 'user', 'examples')
 
 
 def command_line(argv):

@@ -28,7 +28,7 @@ import time
 import fixtures
 import testtools
 
-from migrationhelper.tests.functional import base
+from tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS
 CLOUD = 'terminal'

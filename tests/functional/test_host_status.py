@@ -12,7 +12,7 @@
 
 """`openstack host status` against a real Nova and Placement."""
 
-from migrationhelper.tests.functional import base
+from tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS
 FIELDS = [

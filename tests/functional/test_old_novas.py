@@ -20,8 +20,8 @@ work on each, and leave Nova as it says.
 
 from nova.tests.functional.api import client as api_client
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import test_host_restore
+from tests.functional import base
+from tests.functional import test_host_restore
 
 HOST, OTHER, THIRD = base.HOSTS
 

@@ -63,7 +63,7 @@ import webob
 import webob.exc
 import yaml
 
-from migrationhelper.tests.functional import volume_api
+from tests.functional import volume_api
 
 from migrationhelper import engine
 

@@ -12,7 +12,7 @@
 
 """`openstack host vms` against a real Nova: every row of the table."""
 
-from migrationhelper.tests.functional import base
+from tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS
 # nova/compute/power_state.py, as OSC shows them.

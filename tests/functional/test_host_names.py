@@ -14,7 +14,7 @@
 
 from unittest import mock
 
-from migrationhelper.tests.functional import base
+from tests.functional import base
 
 PD = 'cld-nl-01.pd.infn.it'
 CT = 'cld-nl-01.ct.infn.it'

@@ -21,7 +21,7 @@ import threading
 
 import eventlet
 
-from migrationhelper.tests.functional import base
+from tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS
 FINAL = ('completed', 'confirmed', 'done', 'error', 'failed', 'cancelled',

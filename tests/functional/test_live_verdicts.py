@@ -23,9 +23,9 @@ from nova.tests.functional.api import client as api_client
 from nova.virt import fake
 import yaml
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import network_api
-from migrationhelper.tests.functional import test_host_drain
+from tests.functional import base
+from tests.functional import network_api
+from tests.functional import test_host_drain
 
 HOST, OTHER, THIRD = base.HOSTS
 PCPUS_PER_HOST = 4

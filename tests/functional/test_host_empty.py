@@ -25,8 +25,8 @@ from nova import exception as nova_exception
 from nova.scheduler.client import report
 from nova.tests import fixtures as nova_fixtures
 
-from migrationhelper.tests.functional import base
-from migrationhelper.tests.functional import test_host_drain
+from tests.functional import base
+from tests.functional import test_host_drain
 
 HOST, OTHER, THIRD = base.HOSTS
 HELD = 'held-in-placement'
