@@ -124,8 +124,8 @@ def floor(recorder, cloud, moves):
 @contextlib.contextmanager
 def engine_recorded(recorder):
     """The engine's sleeps between polls, and each row as it settles."""
-    from migrationhelper import engine
-    from migrationhelper.tasks import base
+    from migrationhelper.moving import engine
+    from migrationhelper.moving.tasks import base
     real_idle = engine.idle
     real_finish = base.Task._finish
 

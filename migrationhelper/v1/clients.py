@@ -15,7 +15,7 @@
 Before python-openstackclient 7.0, ``client_manager.compute`` is
 novaclient; the SDK connection (osc-lib's ``sdk_connection``) is there in
 every release we support, so both proxies come from it. The SDK
-negotiates microversions per call; cloud.check_compute_api checks the one
+negotiates microversions per call; listings.check_compute_api checks the one
 we need up front.
 
 No request may hang a run: every request of the session times out after
@@ -38,10 +38,10 @@ def _connection(app):
 
 
 def _guarded(app, proxy, service):
-    from migrationhelper import guard
-    from migrationhelper.v1 import moves
+    from migrationhelper.cloud import guard
+    from migrationhelper.v1 import common
     return guard.GuardedProxy(proxy, guard.Guard(
-        report=lambda text: moves.warn(app, text)), service)
+        report=lambda text: common.warn(app, text)), service)
 
 
 def compute(app):

@@ -22,7 +22,7 @@ from osc_lib.command import command
 from migrationhelper import defaults
 from migrationhelper.i18n import _
 from migrationhelper.v1 import clients
-from migrationhelper.v1 import moves
+from migrationhelper.v1 import common
 
 # The engine, the decision table and the SDK readers are imported inside
 # the functions that use them: OSC imports this module on every call.
@@ -64,15 +64,15 @@ def _add_host_argument(parser, dest='host', nargs=None):
 
 
 def _find_host(app, compute, name):
-    from migrationhelper import cloud
-    cloud.check_compute_api(compute)
-    return cloud.find_compute_host(compute, name,
-                                   lambda: clients.placement(app),
-                                   lambda text: moves.warn(app, text))
+    from migrationhelper.cloud import listings
+    listings.check_compute_api(compute)
+    return listings.find_compute_host(compute, name,
+                                      lambda: clients.placement(app),
+                                      lambda text: common.warn(app, text))
 
 
 def _power_state_name(power_state):
-    from migrationhelper import decision
+    from migrationhelper.planning import decision
     return decision.POWER_STATE_NAMES.get(power_state, power_state)
 
 
@@ -134,12 +134,11 @@ class ListHostVMs(command.Lister):
         return parser
 
     def take_action(self, parsed_args):
-        from migrationhelper import cloud
-        from migrationhelper import destinations
-        from migrationhelper import hosts
-        from migrationhelper import plan
+        from migrationhelper.cloud import hosts
+        from migrationhelper.planning import destinations
+        from migrationhelper.planning import plan
         compute = clients.compute(self.app)
-        compute_hosts, _target = moves.compute_hosts_and_target(
+        compute_hosts, _target = common.compute_hosts_and_target(
             self.app, compute, None)
         host = hosts.resolve(parsed_args.host, compute_hosts)
         verdicts = destinations.place_plan(
@@ -148,15 +147,15 @@ class ListHostVMs(command.Lister):
                 network=clients.network(self.app),
                 volumes=clients.block_storage(self.app),
                 identity=clients.identity(self.app))),
-            cloud.receiving_hosts(compute_hosts, excluded=(host.host,)))
+            hosts.receiving_hosts(compute_hosts, excluded=(host.host,)))
         for warning in verdicts.warnings:
-            moves.warn(self.app, warning)
+            common.warn(self.app, warning)
         planned = verdicts.planned
         if not planned:
             self.app.stderr.write(_('No VM on %s.\n') % host.host)
         columns = VM_COLUMNS + (VM_LONG_COLUMNS if parsed_args.long else ())
         rows = [_vm_row(p, parsed_args.long) for p in planned]
-        shown, cells = moves.table_view(
+        shown, cells = common.table_view(
             parsed_args, columns, rows,
             _long_table_columns() if parsed_args.long else VM_TABLE_COLUMNS)
         if 'Project' not in shown or shown is columns:
@@ -205,16 +204,16 @@ class ShowHostStatus(command.ShowOne):
     def take_action(self, parsed_args):
         compute = clients.compute(self.app)
         host = _find_host(self.app, compute, parsed_args.host)
-        from migrationhelper import capacity
-        from migrationhelper import cloud
-        from migrationhelper import consumers
-        from migrationhelper import emptiness
-        from migrationhelper import providers
+        from migrationhelper.cloud import listings
+        from migrationhelper.cloud import providers
+        from migrationhelper.planning import capacity
+        from migrationhelper.planning import consumers
+        from migrationhelper.workflows import emptiness
         placement = clients.placement(self.app)
         resources = providers.host_resources(placement, host)
-        servers = cloud.list_host_servers(compute, host)
-        migrations = cloud.list_host_migrations(compute, host)
-        moving = cloud.migrations_in_progress(migrations)
+        servers = listings.list_host_servers(compute, host)
+        migrations = listings.list_host_migrations(compute, host)
+        moving = listings.migrations_in_progress(migrations)
         holders = emptiness.account(compute, placement, host, servers,
                                     migrations)
         by_status = collections.Counter(s.status for s in servers)
@@ -254,7 +253,7 @@ class AllocationsColumn(format_columns.ListDictColumn):
             kinds.items())) or _('none')
 
 
-class DrainHost(moves.MoveCommand):
+class DrainHost(common.MoveCommand):
     _description = _(
         'Empty compute hosts: disable their nova-compute service, move '
         'every VM off with the move its state needs, wait, verify and report '
@@ -264,7 +263,7 @@ class DrainHost(moves.MoveCommand):
     def get_parser(self, prog_name):
         parser = super().get_parser(prog_name)
         _add_host_argument(parser, dest='hosts', nargs='+')
-        moves.add_move_options(parser)
+        common.add_move_options(parser)
         parser.add_argument(
             '--disable-reason', metavar='<reason>',
             help=_('Why the service is disabled; it is stored as '
@@ -279,22 +278,22 @@ class DrainHost(moves.MoveCommand):
         return parser
 
     def take_action(self, parsed_args):
-        from migrationhelper import drain
-        from migrationhelper import hosts
+        from migrationhelper.cloud import hosts
+        from migrationhelper.workflows import drain
         compute = clients.compute(self.app)
-        compute_hosts, target = moves.compute_hosts_and_target(
+        compute_hosts, target = common.compute_hosts_and_target(
             self.app, compute, parsed_args.target_host)
         drained = hosts.resolve_all(parsed_args.hosts, compute_hosts)
         reporter = self.progress(parsed_args)
         request = drain.Request(
             hosts=drained, compute_hosts=compute_hosts,
-            options=moves.engine_options(parsed_args, target),
+            options=common.engine_options(parsed_args, target),
             dry_run=parsed_args.dry_run, disable=parsed_args.disable,
             reason=drain.disable_reason(parsed_args.disable_reason,
                                         user=clients.user_name(self.app)),
             check_capacity=parsed_args.check_capacity,
             allow_evacuate=parsed_args.evacuate,
-            reads=moves.plan_reads(self.app, parsed_args),
+            reads=common.plan_reads(self.app, parsed_args),
             same_version=parsed_args.same_version)
         outcomes, stop = drain.drain(
             compute, clients.placement(self.app), request, reporter,
@@ -312,7 +311,7 @@ RESTORE_ONLY = ('since', 'max_parallel', 'timeout', 'on_timeout',
 
 
 def _since(text):
-    from migrationhelper import restore
+    from migrationhelper.workflows import restore
     try:
         return restore.parse_time(text)
     except ValueError:
@@ -320,7 +319,7 @@ def _since(text):
             _('%s is not a time (e.g. 2026-11-26T08:00:00Z)') % text)
 
 
-class UndrainHost(moves.MoveCommand):
+class UndrainHost(common.MoveCommand):
     _description = _(
         'Enable the nova-compute service of drained hosts again, if host '
         'drain disabled them; with --restore, also move back the VMs the '
@@ -354,7 +353,7 @@ class UndrainHost(moves.MoveCommand):
                    'given). Default: the time in the drain\'s disabled '
                    'reason; needed when the service was enabled since or '
                    'the reason was replaced'))
-        moves.add_engine_options(group)
+        common.add_engine_options(group)
         self._parser = parser
         return parser
 
@@ -366,9 +365,9 @@ class UndrainHost(moves.MoveCommand):
                 self._parser.error(_('--%s only applies with --restore') %
                                    given[0].replace('_', '-'))
         compute = clients.compute(self.app)
-        from migrationhelper import drain
-        from migrationhelper import hosts
-        compute_hosts, _target = moves.compute_hosts_and_target(
+        from migrationhelper.cloud import hosts
+        from migrationhelper.workflows import drain
+        compute_hosts, _target = common.compute_hosts_and_target(
             self.app, compute, None)
         undrained = hosts.resolve_all(parsed_args.hosts, compute_hosts)
         if parsed_args.restore:
@@ -394,14 +393,14 @@ class UndrainHost(moves.MoveCommand):
 
     def _restore(self, compute, compute_hosts, undrained, parsed_args):
         """Restore each host in turn; the rows of all, one exit status."""
-        from migrationhelper import restore
+        from migrationhelper.workflows import restore
         requests = [restore.Request(
             host=host, compute_hosts=compute_hosts,
-            options=moves.engine_options(parsed_args, host),
+            options=common.engine_options(parsed_args, host),
             since=parsed_args.since, force=parsed_args.force,
             dry_run=parsed_args.dry_run,
             check_capacity=parsed_args.check_capacity,
-            reads=moves.plan_reads(self.app, parsed_args))
+            reads=common.plan_reads(self.app, parsed_args))
             for host in undrained]
         # Each host's record and state checked before any VM moves: a
         # refusal of the second host changes nothing on the first.
@@ -415,7 +414,7 @@ class UndrainHost(moves.MoveCommand):
             rows, stop, since = self._restore_host(
                 compute, request, parsed_args, reporter)
             every.extend(rows)
-            if moves.exit_code(rows, stop) != moves.EXIT_DONE:
+            if common.exit_code(rows, stop) != common.EXIT_DONE:
                 left.append((host, since, stop))
             if stop is not None:
                 not_started = [r.host.host for r in requests[number + 1:]]
@@ -428,7 +427,7 @@ class UndrainHost(moves.MoveCommand):
         return columns, table
 
     def _restore_host(self, compute, request, parsed_args, reporter):
-        from migrationhelper import restore
+        from migrationhelper.workflows import restore
         host = request.host
         rows, stop, since = restore.restore(
             compute, clients.placement(self.app), request, reporter,
@@ -444,8 +443,8 @@ class UndrainHost(moves.MoveCommand):
         return rows, stop, since
 
     def _say_how_to_go_on(self, left, not_started):
-        from migrationhelper import engine
-        from migrationhelper import restore
+        from migrationhelper.moving import engine
+        from migrationhelper.workflows import restore
         for host, since, stop in left:
             disabled_again = (stop is not None and
                               stop.kind == engine.INTERRUPTED and

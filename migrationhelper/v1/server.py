@@ -14,10 +14,10 @@
 
 from migrationhelper.i18n import _
 from migrationhelper.v1 import clients
-from migrationhelper.v1 import moves
+from migrationhelper.v1 import common
 
 
-class SmartMigrate(moves.MoveCommand):
+class SmartMigrate(common.MoveCommand):
     _description = _(
         'Move servers off their current host with the move each one\'s '
         'state needs (live or cold migration, confirming resizes, resetting '
@@ -28,16 +28,16 @@ class SmartMigrate(moves.MoveCommand):
         parser.add_argument(
             'servers', metavar='<server>', nargs='+',
             help=_('Server to move (name or ID, any project)'))
-        moves.add_move_options(parser)
+        common.add_move_options(parser)
         return parser
 
     def take_action(self, parsed_args):
         # Imported here, not at the top: see migrationhelper.v1.moves.
-        from migrationhelper import engine
-        from migrationhelper import outcomes
-        from migrationhelper import smart_migrate
+        from migrationhelper.moving import engine
+        from migrationhelper.moving import outcomes
+        from migrationhelper.workflows import smart_migrate
         compute = clients.compute(self.app)
-        compute_hosts, target = moves.compute_hosts_and_target(
+        compute_hosts, target = common.compute_hosts_and_target(
             self.app, compute, parsed_args.target_host)
         reporter = self.progress(parsed_args)
         planned = smart_migrate.plan_servers(
@@ -48,9 +48,9 @@ class SmartMigrate(moves.MoveCommand):
                 check_capacity=parsed_args.check_capacity,
                 dry_run=parsed_args.dry_run,
                 allow_evacuate=parsed_args.evacuate,
-                reads=moves.plan_reads(self.app, parsed_args)),
+                reads=common.plan_reads(self.app, parsed_args)),
             self.warn)
-        options = moves.engine_options(parsed_args, target)
+        options = common.engine_options(parsed_args, target)
         if parsed_args.dry_run:
             return self.results(outcomes.planned_outcomes(planned, options))
         runner = engine.Engine(compute, options, reporter)

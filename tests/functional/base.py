@@ -65,7 +65,7 @@ import yaml
 
 from tests.functional import volume_api
 
-from migrationhelper import engine
+from migrationhelper.moving import engine
 
 # Nova's test base stubs these in every setUp for its own use; our client
 # needs the real ones back once nova's services are up.

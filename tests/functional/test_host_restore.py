@@ -15,7 +15,7 @@
 import datetime
 from unittest import mock
 
-from migrationhelper import drain
+from migrationhelper.workflows import drain
 from tests.functional import base
 from tests.functional import test_host_drain
 

@@ -17,7 +17,7 @@ from unittest import mock
 
 from nova.conductor import manager as conductor_manager
 
-from migrationhelper.tasks import recheck
+from migrationhelper.moving.tasks import recheck
 from tests.functional import base
 
 HOST, OTHER, THIRD = base.HOSTS

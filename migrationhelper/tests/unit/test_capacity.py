@@ -14,7 +14,7 @@
 
 import testtools
 
-from migrationhelper import capacity as c
+from migrationhelper.planning import capacity as c
 
 
 def host(vcpu_free, ram_free, disk_free=100, max_vcpu=None, max_ram=None):

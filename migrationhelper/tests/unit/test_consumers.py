@@ -14,11 +14,13 @@
 
 import testtools
 
-from migrationhelper import consumers
-from migrationhelper import decision
-from migrationhelper import emptiness
-from migrationhelper import hosts
-from migrationhelper import outcomes
+from migrationhelper.planning import consumers
+
+from migrationhelper.cloud import hosts
+from migrationhelper.cloud import records
+from migrationhelper.moving import outcomes
+from migrationhelper.planning import decision
+from migrationhelper.workflows import emptiness
 
 HOST = 'cld-nl-01'
 OTHER = 'cld-nl-02'
@@ -29,7 +31,7 @@ SMALL = {'VCPU': 1, 'MEMORY_MB': 512}
 
 def migration(uuid, server, status, source=HOST, dest=OTHER,
               kind='migration'):
-    return consumers.Migration(uuid, server, source, dest, status, kind)
+    return records.Migration(uuid, server, source, dest, status, kind)
 
 
 class TestByConsumer(testtools.TestCase):
@@ -98,61 +100,61 @@ class TestClassify(testtools.TestCase):
         move = migration('mig', 'vm', 'running', source=OTHER,
                          dest='cld-nl-03')
         holders = self.classify({'mig': SMALL}, migrations=[move],
-                                seen={'mig': consumers.NOT_FOUND})
+                                seen={'mig': records.NOT_FOUND})
         self.assertEqual(consumers.ORPHAN, holders['mig'].kind)
 
     def test_consumer_unknown_to_nova_is_an_orphan(self):
         holders = self.classify({'gone': SMALL},
-                                seen={'gone': consumers.NOT_FOUND})
+                                seen={'gone': records.NOT_FOUND})
         self.assertEqual(consumers.ORPHAN, holders['gone'].kind)
         self.assertIsNone(holders['gone'].server_id)
 
     def test_nova_cannot_say(self):
-        for answer in (consumers.NO_ANSWER,
-                       consumers.Seen(None, 'UNKNOWN')):
+        for answer in (records.NO_ANSWER,
+                       records.Seen(None, 'UNKNOWN')):
             holders = self.classify({'vm': SMALL}, seen={'vm': answer})
             self.assertEqual(consumers.CELL_NOT_ANSWERING,
                              holders['vm'].kind)
 
     def test_vm_on_the_host_left_out_of_the_listing(self):
         holders = self.classify({'vm': SMALL},
-                                seen={'vm': consumers.Seen(HOST, 'ACTIVE')})
+                                seen={'vm': records.Seen(HOST, 'ACTIVE')})
         self.assertEqual(consumers.UNLISTED, holders['vm'].kind)
 
     def test_evacuated_vm_still_holding_the_dead_host(self):
         evacuation = migration('mig', 'vm', 'done', kind='evacuation')
         holders = self.classify(
             {'vm': SMALL}, migrations=[evacuation],
-            seen={'vm': consumers.Seen(OTHER, 'ACTIVE')})
+            seen={'vm': records.Seen(OTHER, 'ACTIVE')})
         self.assertEqual(consumers.EVACUATED, holders['vm'].kind)
 
     def test_vm_elsewhere_without_a_move_that_explains_it(self):
         cold = migration('mig', 'vm', 'confirmed')
         holders = self.classify(
             {'vm': SMALL}, migrations=[cold],
-            seen={'vm': consumers.Seen(OTHER, 'ACTIVE')})
+            seen={'vm': records.Seen(OTHER, 'ACTIVE')})
         self.assertEqual(consumers.ELSEWHERE, holders['vm'].kind)
 
     def test_a_vm_elsewhere_is_healed_never_audited_away(self):
         holders = self.classify(
-            {'vm': SMALL}, seen={'vm': consumers.Seen(OTHER, 'ACTIVE')})
+            {'vm': SMALL}, seen={'vm': records.Seen(OTHER, 'ACTIVE')})
         note = consumers.describe(holders['vm'])
         self.assertIn('heal_allocations --instance vm --force', note)
         self.assertNotIn('audit', note)
 
     def test_a_vm_being_built_or_unshelved_is_never_an_orphan(self):
-        for seen in (consumers.Seen(None, 'BUILD', 'scheduling'),
-                     consumers.Seen(HOST, 'BUILD', 'spawning'),
-                     consumers.Seen(None, 'SHELVED_OFFLOADED', 'unshelving'),
-                     consumers.Seen(OTHER, 'ACTIVE', 'spawning')):
+        for seen in (records.Seen(None, 'BUILD', 'scheduling'),
+                     records.Seen(HOST, 'BUILD', 'spawning'),
+                     records.Seen(None, 'SHELVED_OFFLOADED', 'unshelving'),
+                     records.Seen(OTHER, 'ACTIVE', 'spawning')):
             holders = self.classify({'vm': SMALL}, seen={'vm': seen})
             self.assertEqual(consumers.ARRIVING, holders['vm'].kind, seen)
             self.assertNotIn(consumers.ARRIVING, consumers.TO_CLEAR)
             self.assertNotIn('delete', consumers.describe(holders['vm']))
 
     def test_a_move_no_conductor_carries_on_is_stuck(self):
-        stuck = consumers.Migration('mig', 'vm', HOST, None, 'pre-migrating',
-                                    'migration', '2026-01-01T10:00:00.000000')
+        stuck = records.Migration('mig', 'vm', HOST, None, 'pre-migrating',
+                                  'migration', '2026-01-01T10:00:00.000000')
         ids = consumers.stuck_moves([stuck], {'vm'}, '2026-01-01T10:05:00')
         self.assertEqual({'mig'}, ids)
         held = consumers.by_consumer({ROOT: {'mig': SMALL, 'vm': SMALL}})
@@ -167,8 +169,8 @@ class TestClassify(testtools.TestCase):
 
     def test_a_move_is_stuck_only_idle_old_and_in_progress(self):
         def record(status='pre-migrating', at='2026-01-01T10:00:00'):
-            return consumers.Migration('mig', 'vm', HOST, None, status,
-                                       'migration', at)
+            return records.Migration('mig', 'vm', HOST, None, status,
+                                     'migration', at)
         stale_before = '2026-01-01T10:01:00'
         self.assertEqual({'mig'}, consumers.stuck_moves(
             [record()], {'vm'}, stale_before))
@@ -185,7 +187,7 @@ class TestClassify(testtools.TestCase):
             'z-orphan': SMALL, 'mig': SMALL, 'a-vm': SMALL}})
         move = migration('mig', 'b-vm', 'running')
         holders = consumers.classify(held, HOST, {'a-vm'}, [move],
-                                     {'z-orphan': consumers.NOT_FOUND})
+                                     {'z-orphan': records.NOT_FOUND})
         self.assertEqual(['a-vm', 'mig', 'z-orphan'],
                          [h.consumer for h in holders])
 
@@ -271,8 +273,8 @@ class TestRefusedBeforeActing(testtools.TestCase):
     def test_a_host_without_a_compute_node_nova_shows_is_refused(self):
         from osc_lib import exceptions
 
-        from migrationhelper import emptiness
-        from migrationhelper import hosts
+        from migrationhelper.cloud import hosts
+        from migrationhelper.workflows import emptiness
         nodeless = hosts.ComputeHost(HOST, service_id='s-1')
         e = self.assertRaises(exceptions.CommandError,
                               emptiness.refuse_unexplained, [(nodeless, [])])

@@ -14,8 +14,8 @@
 
 import testtools
 
-from migrationhelper import convergence
-from migrationhelper import live_moves
+from migrationhelper.moving import convergence
+from migrationhelper.planning import live_moves
 
 GIB = 1 << 30
 

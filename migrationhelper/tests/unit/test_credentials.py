@@ -21,7 +21,7 @@ from keystoneauth1 import token_endpoint
 from openstack import exceptions as sdk_exceptions
 import testtools
 
-from migrationhelper import credentials
+from migrationhelper.cloud import credentials
 
 NOW = datetime.datetime(2026, 11, 26, 8, 0, tzinfo=datetime.timezone.utc)
 TOKEN = 'gAAAAABsecret-token-value'

@@ -14,7 +14,7 @@
 
 import testtools
 
-from migrationhelper import decision as d
+from migrationhelper.planning import decision as d
 
 UP = d.HostFacts(is_up=True)
 DEAD_FENCED = d.HostFacts(is_up=False, forced_down=True)

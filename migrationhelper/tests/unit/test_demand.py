@@ -15,7 +15,7 @@
 
 import testtools
 
-from migrationhelper import demand
+from migrationhelper.planning import demand
 
 
 def flavor(vcpus=1, ram=1024, disk=15, ephemeral=0, swap=0, **specs):

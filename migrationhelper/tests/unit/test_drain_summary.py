@@ -14,10 +14,10 @@
 
 import testtools
 
-from migrationhelper import drain
-from migrationhelper import engine
-from migrationhelper import hosts
-from migrationhelper import outcomes
+from migrationhelper.cloud import hosts
+from migrationhelper.moving import engine
+from migrationhelper.moving import outcomes
+from migrationhelper.workflows import drain
 
 
 def host(status='enabled'):

@@ -18,15 +18,15 @@ from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as sdk_exceptions
 import testtools
 
-from migrationhelper import cloud
-from migrationhelper import decision
+from migrationhelper.cloud import hosts
+from migrationhelper.cloud import listings
 from migrationhelper import defaults
-from migrationhelper import engine
-from migrationhelper import hosts
-from migrationhelper import outcomes
-from migrationhelper import plan
-from migrationhelper.tasks import reading
-from migrationhelper.tasks import waiting
+from migrationhelper.moving import engine
+from migrationhelper.moving import outcomes
+from migrationhelper.moving.tasks import reading
+from migrationhelper.moving.tasks import waiting
+from migrationhelper.planning import decision
+from migrationhelper.planning import plan
 from migrationhelper.tests.unit import fake_nova
 
 
@@ -664,9 +664,9 @@ class TestReviewFindings(EngineTestCase):
     def test_a_record_known_before_is_never_our_new_one(self):
         def record(status):
             return fake_nova.Record(uuid='u', id=1, status=status)
-        self.assertFalse(cloud.is_new({'u': 'running'}, record('error')))
-        self.assertFalse(cloud.is_new({'u': 'finished'},
-                                      record('confirmed')))
-        self.assertTrue(cloud.is_new({'u': 'pre-migrating'},
-                                     record('migrating')))
-        self.assertTrue(cloud.is_new({}, record('queued')))
+        self.assertFalse(listings.is_new({'u': 'running'}, record('error')))
+        self.assertFalse(listings.is_new({'u': 'finished'},
+                                         record('confirmed')))
+        self.assertTrue(listings.is_new({'u': 'pre-migrating'},
+                                        record('migrating')))
+        self.assertTrue(listings.is_new({}, record('queued')))

@@ -16,8 +16,8 @@ from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as sdk_exceptions
 import testtools
 
-from migrationhelper import engine
-from migrationhelper import guard
+from migrationhelper.cloud import guard
+from migrationhelper.moving import engine
 from migrationhelper.tests.unit import fake_nova
 
 

@@ -14,7 +14,7 @@
 
 import testtools
 
-from migrationhelper import hints
+from migrationhelper.moving import hints
 
 
 class TestHints(testtools.TestCase):

@@ -14,7 +14,7 @@
 
 import testtools
 
-from migrationhelper import hosts
+from migrationhelper.cloud import hosts
 
 PD1 = hosts.ComputeHost('cld-nl-01.pd.infn.it', ('cld-nl-01.pd.infn.it',))
 PD2 = hosts.ComputeHost('cld-nl-02.pd.infn.it', ('cld-nl-02.pd.infn.it',))

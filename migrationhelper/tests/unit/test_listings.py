@@ -16,7 +16,7 @@ import urllib.parse
 
 import testtools
 
-from migrationhelper import cloud
+from migrationhelper.cloud import listings
 
 
 class Answer:
@@ -52,7 +52,7 @@ class TestServerGroups(testtools.TestCase):
 
     def test_every_page_is_read(self):
         api = PagingServerGroups(5)
-        groups = cloud.list_server_groups(api)
+        groups = listings.list_server_groups(api)
         self.assertEqual(['g-%d' % i for i in range(5)],
                          [g['id'] for g in groups])
         self.assertEqual(['0', '2', '4'],
@@ -62,10 +62,10 @@ class TestServerGroups(testtools.TestCase):
 
     def test_a_last_full_page_is_followed_by_an_empty_one(self):
         api = PagingServerGroups(4)
-        self.assertEqual(4, len(cloud.list_server_groups(api)))
+        self.assertEqual(4, len(listings.list_server_groups(api)))
         self.assertEqual(3, len(api.requests))
 
     def test_no_groups(self):
         api = PagingServerGroups(0)
-        self.assertEqual([], cloud.list_server_groups(api))
+        self.assertEqual([], listings.list_server_groups(api))
         self.assertEqual(1, len(api.requests))

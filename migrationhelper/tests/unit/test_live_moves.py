@@ -14,7 +14,7 @@
 
 import testtools
 
-from migrationhelper import live_moves as lm
+from migrationhelper.planning import live_moves as lm
 
 
 def release(newest):

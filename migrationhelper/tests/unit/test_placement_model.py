@@ -14,9 +14,9 @@
 
 import testtools
 
-from migrationhelper import capacity as c
-from migrationhelper import demand
-from migrationhelper import placement_model as m
+from migrationhelper.planning import capacity as c
+from migrationhelper.planning import demand
+from migrationhelper.planning import placement_model as m
 
 SOURCE = 'src'
 

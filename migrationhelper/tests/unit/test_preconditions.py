@@ -25,9 +25,9 @@ from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as sdk_exceptions
 import testtools
 
-from migrationhelper import outcomes
-from migrationhelper.tasks import issuing
-from migrationhelper.tasks import recheck
+from migrationhelper.moving import outcomes
+from migrationhelper.moving.tasks import issuing
+from migrationhelper.moving.tasks import recheck
 from migrationhelper.tests.unit import fake_nova
 from migrationhelper.tests.unit import test_engine
 

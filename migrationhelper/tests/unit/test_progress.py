@@ -18,8 +18,8 @@ import os
 import fixtures
 import testtools
 
-from migrationhelper import outcomes
-from migrationhelper import progress
+from migrationhelper.moving import outcomes
+from migrationhelper.moving import progress
 
 
 class FakeClock:

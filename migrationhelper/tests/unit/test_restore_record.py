@@ -18,10 +18,10 @@ from unittest import mock
 from osc_lib import exceptions
 import testtools
 
-from migrationhelper import drain
-from migrationhelper import engine
-from migrationhelper import hosts
-from migrationhelper import restore
+from migrationhelper.cloud import hosts
+from migrationhelper.moving import engine
+from migrationhelper.workflows import drain
+from migrationhelper.workflows import restore
 
 UTC = datetime.timezone.utc
 DRAINED = datetime.datetime(2026, 11, 26, 8, 0, 5, tzinfo=UTC)

@@ -16,7 +16,7 @@ import argparse
 
 import testtools
 
-from migrationhelper.v1 import moves
+from migrationhelper.v1 import common
 
 UUID = '3f6c2a41-0d1e-4b7a-9c55-2f8e61d0a9b7'
 COLUMNS = ('ID', 'Name', 'Destination', 'Duration')
@@ -30,13 +30,13 @@ def args(formatter, columns=()):
 class TestTableView(testtools.TestCase):
 
     def test_a_table_shows_names_first_ids_short_and_no_none(self):
-        columns, rows = moves.table_view(args('table'), COLUMNS, ROWS,
-                                         ('Name', 'ID', 'Destination'))
+        columns, rows = common.table_view(args('table'), COLUMNS, ROWS,
+                                          ('Name', 'ID', 'Destination'))
         self.assertEqual(('Name', 'ID', 'Destination'), columns)
         self.assertEqual([('web-01', UUID[:8], '')], rows)
 
     def test_machine_formats_and_picked_columns_get_everything_whole(self):
         for parsed in (args('json'), args('value'), args('csv'),
                        args('yaml'), args('table', ['ID'])):
-            self.assertEqual((COLUMNS, ROWS), moves.table_view(
+            self.assertEqual((COLUMNS, ROWS), common.table_view(
                 parsed, COLUMNS, ROWS, ('Name', 'ID')))

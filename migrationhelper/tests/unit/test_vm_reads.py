@@ -15,11 +15,11 @@
 from openstack import exceptions as sdk_exceptions
 import testtools
 
-from migrationhelper import destinations
-from migrationhelper import hosts
-from migrationhelper import plan
+from migrationhelper.cloud import hosts
+from migrationhelper.cloud import vm_reads
+from migrationhelper.planning import destinations
+from migrationhelper.planning import plan
 from migrationhelper.tests.unit import fake_nova
-from migrationhelper import vm_reads
 
 Record = fake_nova.Record
 
