@@ -20,7 +20,6 @@ fails: the run must then stop as on Ctrl-C, with its table, not crash.
 
 import datetime
 
-from keystoneauth1 import exceptions as ks_exceptions
 from keystoneauth1 import identity
 from keystoneauth1 import token_endpoint
 from openstack import exceptions as sdk_exceptions
@@ -30,25 +29,6 @@ from migrationhelper.i18n import _
 # Plugins that hold a token and nothing to get another with.
 BARE_TOKEN_PLUGINS = (identity.Token, identity.V3Token, identity.V2Token,
                       token_endpoint.Token)
-
-
-def refused(error):
-    """Whether ``error`` says the cloud no longer accepts the credentials.
-
-    A service answers 401 to a token it no longer accepts; the SDK turns
-    its answers into its own exceptions. keystoneauth's own HTTP errors
-    and authorization failures come from authenticating again, which a
-    token that expired or was revoked cannot do.
-    """
-    if isinstance(error, sdk_exceptions.HttpException):
-        return error.status_code == 401
-    return isinstance(error, (ks_exceptions.HttpError,
-                              ks_exceptions.AuthorizationFailure))
-
-
-# What refused() may say yes to: the errors to catch and ask it about.
-ERRORS = (sdk_exceptions.HttpException, ks_exceptions.HttpError,
-          ks_exceptions.AuthorizationFailure)
 
 
 def renewable(auth):

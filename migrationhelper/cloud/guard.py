@@ -27,17 +27,11 @@ plan, the commands and the engine share one behaviour.
 
 import time
 
-from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as sdk_exceptions
 
+from migrationhelper import errors
 from migrationhelper.i18n import _
 
-# What a request may raise; is_transient() tells which of these are an API
-# that is restarting or not answering.
-REQUEST_ERRORS = (sdk_exceptions.HttpException,
-                  ks_exceptions.ConnectionError,
-                  ks_exceptions.RequestTimeout)
-TRANSIENT_STATUS_CODES = frozenset((502, 503, 504))
 READ_RETRY_SECONDS = 300
 
 # The calls of the SDK's compute, placement and network proxies that only
@@ -50,13 +44,6 @@ REPEATABLE_CALLS = frozenset((
     'ports', 'server_actions', 'server_groups', 'server_migrations',
     'servers', 'services', 'update_service',
 ))
-
-
-def is_transient(error):
-    if isinstance(error, (ks_exceptions.ConnectionError,
-                          ks_exceptions.RequestTimeout)):
-        return True
-    return getattr(error, 'status_code', None) in TRANSIENT_STATUS_CODES
 
 
 class Guard:
@@ -80,8 +67,8 @@ class Guard:
                 if hasattr(result, '__next__'):
                     result = list(result)
                 return result
-            except REQUEST_ERRORS as e:
-                if not is_transient(e) or self.clock() >= give_up:
+            except errors.REQUEST_ERRORS as e:
+                if not errors.is_transient(e) or self.clock() >= give_up:
                     raise
                 self.report(_('%(service)s API unavailable (%(error)s), '
                               'reading again in %(delay).1fs') % {
@@ -120,6 +107,6 @@ def _answer(result):
     ``get`` with ``raise_exc=False`` returns error answers; the others are
     returned as they are.
     """
-    if getattr(result, 'status_code', None) in TRANSIENT_STATUS_CODES:
+    if getattr(result, 'status_code', None) in errors.TRANSIENT_STATUS_CODES:
         sdk_exceptions.raise_from_response(result)
     return result

@@ -24,15 +24,8 @@ import difflib
 
 from osc_lib import exceptions
 
+from migrationhelper import errors
 from migrationhelper.i18n import _
-
-
-class HostNotFound(exceptions.CommandError):
-    pass
-
-
-class AmbiguousHost(exceptions.CommandError):
-    pass
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,10 +62,10 @@ def _first_label(name):
 def resolve(name, hosts):
     """Return the :class:`ComputeHost` of ``hosts`` that ``name`` means.
 
-    :raises HostNotFound: no host has that name; the message suggests close
-        names.
-    :raises AmbiguousHost: the short name is the first label of several
-        hosts; the message lists them.
+    :raises errors.HostNotFound: no host has that name; the message
+        suggests close names.
+    :raises errors.AmbiguousHost: the short name is the first label of
+        several hosts; the message lists them.
     """
     hosts = list(hosts)
     wanted = name.lower()
@@ -80,8 +73,8 @@ def resolve(name, hosts):
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
-        raise AmbiguousHost(_('Host name %(name)s is ambiguous: it names '
-                              '%(hosts)s.') % {
+        raise errors.AmbiguousHost(_(
+            'Host name %(name)s is ambiguous: it names %(hosts)s.') % {
             'name': name, 'hosts': ', '.join(sorted(h.host for h in exact))})
     if '.' not in name:
         short = [h for h in hosts
@@ -89,12 +82,12 @@ def resolve(name, hosts):
         if len(short) == 1:
             return short[0]
         if short:
-            raise AmbiguousHost(_(
+            raise errors.AmbiguousHost(_(
                 'Host name %(name)s is ambiguous: it is the short name of '
                 '%(hosts)s. Use the full name.') % {
                 'name': name,
                 'hosts': ', '.join(sorted(h.host for h in short))})
-    raise HostNotFound(_unknown_host_message(name, hosts))
+    raise errors.HostNotFound(_unknown_host_message(name, hosts))
 
 
 def resolve_all(names, hosts):

@@ -23,6 +23,7 @@ from osc_lib import exceptions
 from migrationhelper.cloud import hosts
 from migrationhelper.cloud import records
 from migrationhelper.cloud import vocabulary
+from migrationhelper import errors
 from migrationhelper.i18n import _
 
 # 2.65 (Rocky) lets a queued live migration be aborted; everything else we
@@ -129,7 +130,7 @@ def _nodes_one_by_one(compute, placement):
                     compute, HYPERVISOR_LIST_MICROVERSION)
                 else REQUIRED_COMPUTE_MICROVERSION))
         except sdk_exceptions.HttpException as e:
-            if read_refused(e):
+            if errors.is_callers(e):
                 raise
             continue
         nodes.append(_Node(node['hypervisor']))
@@ -193,23 +194,13 @@ def look_up_consumers(compute, consumer_ids):
         except sdk_exceptions.NotFoundException:
             seen[consumer] = records.NOT_FOUND
         except sdk_exceptions.HttpException as e:
-            if read_refused(e):
+            if errors.is_callers(e):
                 raise
             seen[consumer] = records.NO_ANSWER
         else:
             seen[consumer] = records.Seen(server.compute_host,
                                           server.status, server.task_state)
     return seen
-
-
-def read_refused(error):
-    """Whether a read's error is the caller's: refused credentials or role.
-
-    Any other error of a read that only informs (a consumer's lookup, a
-    copy's progress) means Nova could not answer that one read; the guard
-    has already sent it again while the API was away.
-    """
-    return getattr(error, 'status_code', None) in (401, 403)
 
 
 def migration_records(migrations):

@@ -53,11 +53,11 @@ import dataclasses
 import datetime
 import time
 
-from migrationhelper.cloud import credentials
 from migrationhelper.cloud import guard
 from migrationhelper.cloud import listings
 from migrationhelper.cloud import vocabulary
 from migrationhelper import defaults
+from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving import outcomes
 from migrationhelper.moving import tasks
@@ -182,8 +182,8 @@ class Engine:
                 task.stop_waiting()
         except KeyboardInterrupt:
             self._stop(Stop(INTERRUPTED))
-        except credentials.ERRORS as e:
-            if not credentials.refused(e):
+        except errors.REQUEST_ERRORS as e:
+            if not errors.credentials_refused(e):
                 raise
             self._stop(Stop(CREDENTIALS_REFUSED, e))
         return [t.outcome for t in self._tasks]
@@ -274,7 +274,7 @@ class Engine:
             try:
                 servers = self.compute.servers(
                     details=True, all_projects=True, compute_host=source)
-            except guard.REQUEST_ERRORS:
+            except errors.REQUEST_ERRORS:
                 continue
             listed = {server.id: server for server in servers}
             for task in group:
@@ -344,7 +344,7 @@ class Engine:
                 migrations = self.compute.migrations(
                     host=host,
                     changes_since=since.strftime('%Y-%m-%dT%H:%M:%SZ'))
-            except guard.REQUEST_ERRORS:
+            except errors.REQUEST_ERRORS:
                 continue
             by_server = listed[host] = {}
             for migration in migrations:
@@ -364,8 +364,8 @@ def after_the_moves(verify, rows, warn):
     """
     try:
         return verify(rows), None
-    except guard.REQUEST_ERRORS + credentials.ERRORS as e:
-        if credentials.refused(e):
+    except errors.REQUEST_ERRORS as e:
+        if errors.credentials_refused(e):
             return rows, Stop(CREDENTIALS_REFUSED, e)
         warn(_('Nova did not answer the last check of the moves (%s): the '
                'rows are as the moves ended.') % type(e).__name__)

@@ -23,6 +23,7 @@ from osc_lib.command import command
 from osc_lib import exceptions
 
 from migrationhelper import defaults
+from migrationhelper import errors
 from migrationhelper.i18n import _
 
 RESULT_COLUMNS = (
@@ -311,9 +312,9 @@ class MoveCommand(command.Lister):
         self._parsed_args = parsed_args
         try:
             super().run(parsed_args)
-        except credentials.ERRORS as e:
+        except errors.REQUEST_ERRORS as e:
             # Before the engine ran (it stops on its own once moving).
-            if not credentials.refused(e):
+            if not errors.credentials_refused(e):
                 raise
             raise exceptions.CommandError(
                 credentials.refused_before_moving(e))

@@ -28,6 +28,7 @@ from osc_lib import exceptions
 
 from migrationhelper.cloud import listings
 from migrationhelper.cloud import providers
+from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving import outcomes
 from migrationhelper.planning import consumers
@@ -66,7 +67,7 @@ def account(compute, placement, host, servers, migrations):
             if not decision.busy(compute.get_server(server_id)):
                 idle.add(server_id)
         except sdk_exceptions.HttpException as e:
-            if listings.read_refused(e):
+            if errors.is_callers(e):
                 raise
     stuck = consumers.stuck_moves(records, idle, stale_before)
     return consumers.classify(held, host.host, server_ids, records, seen,

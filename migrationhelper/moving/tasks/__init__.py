@@ -20,6 +20,7 @@ migration is aborted, forced or left (``live_migrate.on_timeout``),
 anything else is left to Nova.
 """
 
+from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving import outcomes
 from migrationhelper.moving.tasks import base
@@ -29,7 +30,6 @@ from migrationhelper.moving.tasks import evacuate
 from migrationhelper.moving.tasks import left_source
 from migrationhelper.moving.tasks import live_migrate
 from migrationhelper.moving.tasks import offload
-from migrationhelper.moving.tasks import preconditions
 from migrationhelper.moving.tasks import recheck
 from migrationhelper.moving.tasks import reset_state
 from migrationhelper.planning import decision
@@ -82,7 +82,7 @@ def _flow(task):
             if isinstance(action, base.Result):
                 return action
             return (yield from MOVES[action](task))
-        except preconditions.LeftSource:
+        except errors.LeftSource:
             return (yield from left_source.steps(task))
-    except base.TimedOut:
+    except errors.TimedOut:
         return (yield from live_migrate.on_timeout(task))

@@ -26,9 +26,8 @@ import typing
 
 from openstack import exceptions as sdk_exceptions
 
-from migrationhelper.cloud import credentials
-from migrationhelper.cloud import guard
 from migrationhelper.cloud import listings
+from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving import hints
 from migrationhelper.moving import outcomes
@@ -44,10 +43,6 @@ COLD = 'cold'
 def lane_kind(action):
     """Which of the engine's limits a move of ``action`` counts against."""
     return LIVE if action in decision.LIVE_MOVES else COLD
-
-
-MoveFailed = issuing.MoveFailed
-TimedOut = waiting.TimedOut
 
 
 @dataclasses.dataclass
@@ -235,9 +230,9 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         deleted = False
         try:
             ended = yield from self._flow(self)
-        except MoveFailed as e:
+        except errors.MoveFailed as e:
             ended = Result(outcomes.FAILED, self.explain(str(e)))
-        except TimedOut:
+        except errors.TimedOut:
             # Out of time again, aborting or forcing at the deadline.
             ended = Result(outcomes.IN_PROGRESS, _(
                 '%s; what was sent at the timeout did not end either, it '
@@ -246,8 +241,8 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
             ended = Result(outcomes.SKIPPED,
                            _('deleted while it was being moved'))
             deleted = True
-        except (sdk_exceptions.SDKException,) + guard.REQUEST_ERRORS as e:
-            if credentials.refused(e):
+        except (sdk_exceptions.SDKException,) + errors.REQUEST_ERRORS as e:
+            if errors.credentials_refused(e):
                 raise   # the whole run stops (engine.Engine.run)
             ended = self._unanswered(e)
         self._finish(ended, deleted)
@@ -257,7 +252,7 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
 
         Once Nova took our move, what it does goes on: the row says so.
         """
-        if not guard.is_transient(error):
+        if not errors.is_transient(error):
             return Result(outcomes.FAILED, self.explain(str(error)))
         if self.own_move:
             return Result(outcomes.IN_PROGRESS, _(

@@ -18,6 +18,7 @@ Nova rebuilds running whatever it was: a VM that was running is started
 again, one that was not is stopped again, so that it ends as it was.
 """
 
+from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving import outcomes
 from migrationhelper.moving.tasks import base
@@ -47,7 +48,7 @@ def steps(task):
                     server.power_state == decision.RUNNING)
                 task.expected = 'ACTIVE' if was_running else 'SHUTOFF'
             return (yield from _once(task, was_running))
-        except base.MoveFailed as e:
+        except errors.MoveFailed as e:
             failure = str(e)
             task.release_claim()
         if attempt == attempts:
@@ -55,7 +56,7 @@ def steps(task):
         migration_attempts.retry_after(task, attempt, failure)
         server = yield from task.wait_move()
         if server.compute_host != task.source:
-            raise preconditions.LeftSource()
+            raise errors.LeftSource()
     return base.Result(outcomes.FAILED, task.explain(failure))
 
 

@@ -20,41 +20,16 @@ answer is lost (503, a dropped connection) Nova may or may not have acted,
 so the VM is looked at before anything is sent twice. Never a second move.
 """
 
-from openstack import exceptions as sdk_exceptions
 
-from migrationhelper.cloud import guard
+from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving.tasks import waiting
-
-
-class MoveFailed(Exception):
-    """One attempt failed; the message says how, for the operator."""
-
-
-# What nova-api answers with a 500 when two requests race for one VM: a
-# move against another task, or against the VM's deletion.
-RACE_ERRORS = ('UnexpectedTaskState', 'UnexpectedDeletingTaskState')
-
-
-def is_refusal(error):
-    """Nova refused the request: a 400 or 409.
-
-    Two requests racing for the same VM may also get a 500 carrying
-    UnexpectedTaskStateError (or, against its deletion,
-    UnexpectedDeletingTaskStateError) from nova-api.
-    """
-    if isinstance(error, (sdk_exceptions.BadRequestException,
-                          sdk_exceptions.ConflictException)):
-        return True
-    text = getattr(error, 'details', None) or str(error)
-    return getattr(error, 'status_code', None) == 500 and any(
-        race in text for race in RACE_ERRORS)
 
 
 def _shows_done(issued, server):
     try:
         return issued(server)
-    except MoveFailed:
+    except errors.MoveFailed:
         # A move of its that failed: not the work this request asks for.
         return False
 
@@ -66,7 +41,7 @@ class Issuing:
         """Send a request that changes the VM, once.
 
         ``issued(vm)`` says whether the VM shows the request was carried
-        out (by us or by someone else); it may raise MoveFailed when it
+        out (by us or by someone else); it may raise errors.MoveFailed when it
         shows our request failed. A refusal of an idle VM that does not
         show the work done fails the attempt. Waiting for a lost answer
         honours the task's deadline.
@@ -79,8 +54,8 @@ class Issuing:
                 self.stale = True
                 call(*args, **kwargs)
                 return True
-            except guard.REQUEST_ERRORS as e:
-                if is_refusal(e):
+            except errors.REQUEST_ERRORS as e:
+                if errors.is_refusal(e):
                     server = self.refresh()
                     was_busy = waiting.busy(server)
                     if was_busy:
@@ -93,8 +68,8 @@ class Issuing:
                     if was_busy:
                         yield from self.take_lane(self.lane[0])
                         continue
-                    raise MoveFailed(e.details or str(e))
-                if not guard.is_transient(e):
+                    raise errors.MoveFailed(e.details or str(e))
+                if not errors.is_transient(e):
                     raise
                 self.report(_('no answer (%s): looking at the VM before '
                               'sending it again') % type(e).__name__)

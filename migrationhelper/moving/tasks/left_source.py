@@ -23,6 +23,7 @@ is empty of it, and the operator must look at it where it is.
 
 from migrationhelper.cloud import forensics
 from migrationhelper.cloud import vocabulary
+from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving import outcomes
 from migrationhelper.moving.tasks import base
@@ -141,7 +142,7 @@ def check_left(task, known):
             said = forensics.failed_request(task.compute, server)
             if said:
                 why += '; ' + said
-        raise base.MoveFailed(why)
+        raise errors.MoveFailed(why)
     return server
 
 

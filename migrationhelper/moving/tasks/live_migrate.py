@@ -19,13 +19,12 @@ source), forced to complete (paused for the last copy) or left running,
 as ``--on-timeout`` says.
 """
 
-from migrationhelper.cloud import guard
 from migrationhelper.cloud import sdk_compat
 from migrationhelper import defaults
+from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving import outcomes
 from migrationhelper.moving.tasks import base
-from migrationhelper.moving.tasks import issuing
 from migrationhelper.moving.tasks import left_source
 from migrationhelper.moving.tasks import migration_attempts
 from migrationhelper.planning import decision
@@ -96,15 +95,15 @@ def _abort(task, migration):
     if migration is not None:
         try:
             task.compute.abort_server_migration(migration, task.server)
-        except guard.REQUEST_ERRORS as e:
+        except errors.REQUEST_ERRORS as e:
             # Refused past the point of no return (post-migrating), or no
             # answer: never sent twice, the VM is followed to its end and
             # the row says where Nova left it.
-            if not (issuing.is_refusal(e) or guard.is_transient(e)):
+            if not (errors.is_refusal(e) or errors.is_transient(e)):
                 raise
             task.report(_('the abort got %(answer)s: following the '
                           'migration to its end') % {
-                'answer': e.details if issuing.is_refusal(e) and
+                'answer': e.details if errors.is_refusal(e) and
                 getattr(e, 'details', None) else type(e).__name__})
     server = yield from task.wait_move()
     if server.compute_host != task.source:
@@ -129,11 +128,11 @@ def _force_complete(task):
             task.compute.force_complete_server_migration(migration,
                                                          task.server)
             break
-        except guard.REQUEST_ERRORS as e:
+        except errors.REQUEST_ERRORS as e:
             # Not running yet (queued or preparing): Nova says 400 or 409
             # until it is. No answer: look again; forcing twice is
             # harmless. Either way, try again at the next poll.
-            if not (issuing.is_refusal(e) or guard.is_transient(e)):
+            if not (errors.is_refusal(e) or errors.is_transient(e)):
                 raise
             yield from task.pause()
     server = yield from task.wait_move()

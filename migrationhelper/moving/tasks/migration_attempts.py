@@ -22,6 +22,7 @@ the power state it had. The move kind only says which request to send.
 
 from migrationhelper.cloud import forensics
 from migrationhelper.cloud import vocabulary
+from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving import convergence
 from migrationhelper.moving import outcomes
@@ -50,7 +51,7 @@ def with_retries(task, how, send, statuses, queued=False):
     for attempt in range(1, attempts + 1):
         try:
             return (yield from _once(task, how, send, statuses, queued))
-        except base.MoveFailed as e:
+        except errors.MoveFailed as e:
             failure = str(e)
             # Nova ended that attempt's move: whatever runs for the VM from
             # now on is someone else's until the next attempt sends ours.
@@ -84,7 +85,7 @@ def _recover(task):
     """
     server = yield from task.wait_move()
     if server.compute_host != task.source:
-        raise preconditions.LeftSource()
+        raise errors.LeftSource()
     if server.status != 'ERROR':
         return None
     refused = decision.reset_refused(server.power_state)
@@ -113,7 +114,7 @@ def _once(task, how, send, statuses, queued):
         migration = task.new_migration(known)
         if migration is not None and \
                 migration.status in vocabulary.FAILED_MIGRATION_STATUSES:
-            raise base.MoveFailed(left_source.failed_on_source(
+            raise errors.MoveFailed(left_source.failed_on_source(
                 migration, server, task.source))
         return migration is not None
 

@@ -16,24 +16,20 @@ As nova's conductor tasks begin with ``_check_instance_is_active`` and
 ``_check_host_is_up``, every attempt here begins with the VM as Nova shows
 it now: idle (a move or task of someone else's is waited for), still on
 the source, and in the status the move must keep. A VM already off the
-source is never sent a new move: :class:`LeftSource` hands it to
+source is never sent a new move: :class:`errors.LeftSource` hands it to
 ``left_source``, which finishes and verifies what moved it.
 """
 
+from migrationhelper import errors
 from migrationhelper.i18n import _
-from migrationhelper.moving.tasks import issuing
 from migrationhelper.moving.tasks import waiting
-
-
-class LeftSource(Exception):
-    """The VM is no longer on the source: nothing more may be sent."""
 
 
 def check(task, statuses):
     """Yield until the VM is idle; return it, on the source, as expected.
 
     :param statuses: the statuses this move may be sent in.
-    :raises LeftSource: the VM is off the source.
+    :raises errors.LeftSource: the VM is off the source.
     :raises MoveFailed: it is in a status the move cannot keep.
     """
     # Read again, unless the task read it and has not waited since.
@@ -58,12 +54,12 @@ def _check_idle(task, server):
 
 def _check_on_source(task, server):
     if server.compute_host != task.source:
-        raise LeftSource()
+        raise errors.LeftSource()
 
 
 def _check_status(task, server, statuses):
     if server.status not in statuses:
-        raise issuing.MoveFailed(_(
+        raise errors.MoveFailed(_(
             'it is %(now)s on %(host)s, not %(want)s: not sent') % {
             'now': server.status, 'host': task.source,
             'want': ' or '.join(sorted(statuses))})

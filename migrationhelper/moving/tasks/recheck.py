@@ -23,10 +23,10 @@ import dataclasses
 
 from migrationhelper.cloud import forensics
 from migrationhelper.cloud import vocabulary
+from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving import outcomes
 from migrationhelper.moving.tasks import base
-from migrationhelper.moving.tasks import preconditions
 from migrationhelper.moving.tasks import reset_state
 from migrationhelper.moving.tasks import waiting
 from migrationhelper.planning import decision
@@ -52,7 +52,7 @@ def steps(task):
     # The engine may have read it with others starting at once (fresh).
     server = task.server if task.fresh else task.refresh()
     if server.compute_host != task.source:
-        raise preconditions.LeftSource()
+        raise errors.LeftSource()
     action = task.action
     if (server.status, server.task_state, server.power_state) != (
             planned.status, planned.task_state, planned.power_state):
@@ -130,7 +130,7 @@ def wait_for_task(task):
         yield from task.pause()
     task.standing_by = False
     if task.server.compute_host != task.source:
-        raise preconditions.LeftSource()
+        raise errors.LeftSource()
     action = decide_now(task, task.server)
     if action == decision.WAIT:
         # Cannot happen with the task clear; never loop on it.

@@ -19,8 +19,8 @@ active): it is stopped (os-stop) first, so that it moves, and ends, as its
 owner left it.
 """
 
+from migrationhelper import errors
 from migrationhelper.i18n import _
-from migrationhelper.moving.tasks import issuing
 from migrationhelper.moving.tasks import waiting
 from migrationhelper.planning import decision
 
@@ -33,7 +33,7 @@ def steps(task, why):
     refused = decision.reset_refused(task.server.power_state)
     if refused:
         # Read since the plan: its guest changed (libvirt paused it).
-        raise issuing.MoveFailed(_('not reset: %s') % refused)
+        raise errors.MoveFailed(_('not reset: %s') % refused)
     task.report(_('resetting state to active (%s)') % why)
     yield from task.issue(lambda s: s.status == 'ACTIVE' and not s.task_state,
                           task.compute.reset_server_state, task.server,
@@ -48,7 +48,7 @@ def steps(task, why):
         task.compute.stop_server, task.server)
     server = yield from task.wait_idle(look_first=False)
     if server.status != 'SHUTOFF':
-        raise issuing.MoveFailed(_(
+        raise errors.MoveFailed(_(
             'reset to active, it could not be stopped again: it is %s')
             % server.status)
     task.messages.append(_('stopped again, as it was'))

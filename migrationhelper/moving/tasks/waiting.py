@@ -22,6 +22,7 @@ from openstack import exceptions as sdk_exceptions
 
 from migrationhelper.cloud import listings
 from migrationhelper.cloud import vocabulary
+from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving import convergence
 from migrationhelper.planning import decision
@@ -43,14 +44,6 @@ POST_COPY = 'running (post-copy)'
 LIVE_MIGRATION_RUNNING = frozenset(('running', POST_COPY, 'post-migrating'))
 
 
-class TimedOut(Exception):
-    """The task's deadline passed while it waited."""
-
-
-class Stalled(TimedOut):
-    """Our live migration's copy stopped converging (--stall-timeout)."""
-
-
 def poll_interval(elapsed):
     return min(MAX_POLL_INTERVAL, max(MIN_POLL_INTERVAL, elapsed / 10.0))
 
@@ -66,20 +59,20 @@ class Waiting:
         self.next_poll = now + poll_interval(now - self.started)
 
     def check_deadline(self):
-        """Raise TimedOut once the move has had --timeout seconds.
+        """Raise errors.TimedOut once the move has had --timeout seconds.
 
         A live migration's seconds count from when Nova starts copying it:
         one waiting behind another in nova-compute's queue gets --timeout
         seconds in the queue, then --timeout seconds to run. The cycle's
         shared listing says when it starts (its record's status); without
         one, its record is read. While it runs, the record is read every
-        COPY_READ_INTERVAL (one request) for the copy's progress: Stalled
-        when it no longer converges.
+        COPY_READ_INTERVAL (one request) for the copy's progress:
+        errors.Stalled when it no longer converges.
         """
         now = self.clock()
         if self.queued_since is None and self.copy is None:
             if now >= self.deadline:
-                raise TimedOut()
+                raise errors.TimedOut()
             return
         migration = None
         if self.queued_since is not None:
@@ -91,7 +84,7 @@ class Waiting:
             status = migration.status if migration is not None else None
             if status not in LIVE_MIGRATION_RUNNING:
                 if now - self.queued_since >= self.options.timeout:
-                    raise TimedOut()
+                    raise errors.TimedOut()
                 return
             queued = int(now - self.queued_since)
             self.report(_('Nova started it after %ds in its queue') % queued
@@ -103,7 +96,7 @@ class Waiting:
         if listed is not None and listed.status == POST_COPY:
             self.switched_to_post_copy()
         if now >= self.deadline:
-            raise TimedOut()
+            raise errors.TimedOut()
         if self.copy is not None and \
                 now - self.copy_read_at >= self.copy_read_interval():
             self.copy_read_at = now
@@ -143,12 +136,12 @@ class Waiting:
         try:
             return self.running_migration()
         except sdk_exceptions.HttpException as e:
-            if listings.read_refused(e):
+            if errors.is_callers(e):
                 raise
             return None
 
     def watch_copy(self, now, migration):
-        """Say how far the copy is; Stalled once it stops converging.
+        """Say how far the copy is; errors.Stalled once it stops converging.
 
         A block migration copies the disks first: the memory copy, and the
         stall rule, start after them. Once in post-copy the migration can
@@ -185,7 +178,7 @@ class Waiting:
                 'seconds': still, 'percent': copy.percent,
                 'left': convergence.size_text(copy.lowest),
                 'total': convergence.size_text(copy.total)}
-            raise Stalled()
+            raise errors.Stalled()
 
     def switched_to_post_copy(self):
         if self.post_copy:
@@ -204,7 +197,7 @@ class Waiting:
         yield
 
     def wait_until(self, done, look_first=True, on_move=False):
-        """Poll until ``done(server)``; raise TimedOut at the deadline.
+        """Poll until ``done(server)``; raise errors.TimedOut at the deadline.
 
         The first look is a GET, unless ``look_first`` is false (right after
         a request, when the answer is known to be "not yet"); later looks

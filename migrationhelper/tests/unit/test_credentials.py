@@ -22,6 +22,7 @@ from openstack import exceptions as sdk_exceptions
 import testtools
 
 from migrationhelper.cloud import credentials
+from migrationhelper import errors
 
 NOW = datetime.datetime(2026, 11, 26, 8, 0, tzinfo=datetime.timezone.utc)
 TOKEN = 'gAAAAABsecret-token-value'
@@ -34,13 +35,14 @@ class FakeAccess:
 class TestRefused(testtools.TestCase):
 
     def test_a_401_from_a_service(self):
-        self.assertTrue(credentials.refused(
+        self.assertTrue(errors.credentials_refused(
             sdk_exceptions.HttpException('unauthorized', http_status=401)))
 
     def test_keystone_refusing_to_renew(self):
-        self.assertTrue(credentials.refused(ks_exceptions.NotFound()))
-        self.assertTrue(credentials.refused(ks_exceptions.Unauthorized()))
-        self.assertTrue(credentials.refused(
+        self.assertTrue(errors.credentials_refused(ks_exceptions.NotFound()))
+        self.assertTrue(errors.credentials_refused(
+            ks_exceptions.Unauthorized()))
+        self.assertTrue(errors.credentials_refused(
             ks_exceptions.AuthorizationFailure()))
 
     def test_what_the_moves_handle_themselves(self):
@@ -49,7 +51,7 @@ class TestRefused(testtools.TestCase):
                 sdk_exceptions.ConflictException('busy'),
                 sdk_exceptions.HttpException('down', http_status=503),
                 ks_exceptions.ConnectTimeout('no answer')):
-            self.assertFalse(credentials.refused(error), error)
+            self.assertFalse(errors.credentials_refused(error), error)
 
     def test_the_message_never_carries_the_answer(self):
         error = ks_exceptions.NotFound('token %s not found' % TOKEN)

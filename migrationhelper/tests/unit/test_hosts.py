@@ -15,6 +15,7 @@
 import testtools
 
 from migrationhelper.cloud import hosts
+from migrationhelper import errors
 
 PD1 = hosts.ComputeHost('cld-nl-01.pd.infn.it', ('cld-nl-01.pd.infn.it',))
 PD2 = hosts.ComputeHost('cld-nl-02.pd.infn.it', ('cld-nl-02.pd.infn.it',))
@@ -43,30 +44,30 @@ class TestResolve(testtools.TestCase):
         self.assertIs(bare, hosts.resolve('cld-nl-01', CLOUD + (bare,)))
 
     def test_short_name_of_several_hosts_is_ambiguous(self):
-        e = self.assertRaises(hosts.AmbiguousHost,
+        e = self.assertRaises(errors.AmbiguousHost,
                               hosts.resolve, 'cld-nl-01', CLOUD + (CT1,))
         self.assertIn('cld-nl-01.ct.infn.it', str(e))
         self.assertIn('cld-nl-01.pd.infn.it', str(e))
 
     def test_prefix_never_matches_and_lists_candidates(self):
-        e = self.assertRaises(hosts.HostNotFound,
+        e = self.assertRaises(errors.HostNotFound,
                               hosts.resolve, 'cld-nl-0', CLOUD)
         for host in (PD1, PD2, PD3):
             self.assertIn(host.host, str(e))
         self.assertNotIn('compute-7', str(e))
 
     def test_substring_never_matches(self):
-        self.assertRaises(hosts.HostNotFound,
+        self.assertRaises(errors.HostNotFound,
                           hosts.resolve, 'nl-01', CLOUD)
-        self.assertRaises(hosts.HostNotFound,
+        self.assertRaises(errors.HostNotFound,
                           hosts.resolve, 'pd.infn.it', CLOUD)
 
     def test_partial_domain_is_not_a_short_name(self):
-        self.assertRaises(hosts.HostNotFound,
+        self.assertRaises(errors.HostNotFound,
                           hosts.resolve, 'cld-nl-01.pd', CLOUD)
 
     def test_unknown_host_is_named_and_close_names_suggested(self):
-        e = self.assertRaises(hosts.HostNotFound,
+        e = self.assertRaises(errors.HostNotFound,
                               hosts.resolve, 'cld-nl-10', CLOUD)
         self.assertIn('No compute host named cld-nl-10.', str(e))
         self.assertIn('Did you mean', str(e))
@@ -77,14 +78,14 @@ class TestResolve(testtools.TestCase):
         self.assertEqual(PD1, hosts.resolve('CLD-NL-01', CLOUD))
 
     def test_only_near_names_are_suggested(self):
-        e = self.assertRaises(hosts.HostNotFound,
+        e = self.assertRaises(errors.HostNotFound,
                               hosts.resolve, 'cld-nl-1', CLOUD)
         # One character off cld-nl-01, not every host named cld-nl-*.
         suggested = str(e).split('Did you mean: ')[1].rstrip('?')
         self.assertEqual('cld-nl-01.pd.infn.it', suggested)
 
     def test_unknown_host_without_close_names(self):
-        e = self.assertRaises(hosts.HostNotFound,
+        e = self.assertRaises(errors.HostNotFound,
                               hosts.resolve, 'zzzz', CLOUD)
         self.assertEqual('No compute host named zzzz.', str(e))
 

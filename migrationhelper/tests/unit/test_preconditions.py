@@ -25,8 +25,8 @@ from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as sdk_exceptions
 import testtools
 
+from migrationhelper import errors
 from migrationhelper.moving import outcomes
-from migrationhelper.moving.tasks import issuing
 from migrationhelper.moving.tasks import recheck
 from migrationhelper.tests.unit import fake_nova
 from migrationhelper.tests.unit import test_engine
@@ -177,11 +177,11 @@ class TestRefusals(testtools.TestCase):
     def test_a_race_with_another_task_or_the_deletion_is_a_refusal(self):
         for race in ('UnexpectedTaskStateError',
                      'UnexpectedDeletingTaskStateError'):
-            self.assertTrue(issuing.is_refusal(self.error(
+            self.assertTrue(errors.is_refusal(self.error(
                 500, "<class 'nova.exception.%s'>" % race)), race)
 
     def test_other_server_errors_are_not(self):
-        self.assertFalse(issuing.is_refusal(self.error(
+        self.assertFalse(errors.is_refusal(self.error(
             500, 'Unexpected API Error')))
-        self.assertTrue(issuing.is_refusal(sdk_exceptions.ConflictException(
+        self.assertTrue(errors.is_refusal(sdk_exceptions.ConflictException(
             'busy', http_status=409)))
