@@ -12,9 +12,8 @@
 
 """Defaults and names the command line needs before anything runs.
 
-OSC imports every command module on every ``openstack`` call, so the
-commands' argument parsers take their defaults from here and import the
-engine, the table and the SDK readers only when a command runs.
+The commands' argument parsers and the engine take their defaults from
+here: one place for every number an operator may want to know.
 """
 
 # A real live migration of a large, busy VM can take the better part of an

@@ -242,13 +242,11 @@ def _json(response):
 
 def latest_migrations(migrations):
     """Map server ID to its newest migration record."""
-    latest = {}
+    by_server = {}
     for migration in migrations:
-        current = latest.get(migration.server_id)
-        if current is None or (migration.created_at or '') > (
-                current.created_at or ''):
-            latest[migration.server_id] = migration
-    return latest
+        by_server.setdefault(migration.server_id, []).append(migration)
+    return {server_id: vocabulary.newest_migration(records)
+            for server_id, records in by_server.items()}
 
 
 def migration_key(migration):

@@ -310,9 +310,9 @@ class Engine:
                     task.source in listed:
                 moves = listed[task.source].get(task.server.id, [])
                 news = task.note_moves(moves)
-                newest = max((m for m in moves
-                              if listings.is_new(task.known or {}, m)),
-                             key=lambda m: m.created_at or '', default=None)
+                newest = vocabulary.newest_migration(
+                    [m for m in moves
+                     if listings.is_new(task.known or {}, m)])
                 if newest is None and task.stale or newest is not None and \
                         newest.status not in MOVE_OVER_STATUSES:
                     # Between steps; or what the task sent has no step
@@ -343,7 +343,7 @@ class Engine:
             try:
                 migrations = self.compute.migrations(
                     host=host,
-                    changes_since=since.strftime('%Y-%m-%dT%H:%M:%SZ'))
+                    changes_since=since.strftime(vocabulary.TIME_FORMAT))
             except errors.REQUEST_ERRORS:
                 continue
             by_server = listed[host] = {}
@@ -382,7 +382,7 @@ def oldest_update(servers):
     for server in servers:
         try:
             times.append(datetime.datetime.strptime(
-                server.updated_at, '%Y-%m-%dT%H:%M:%SZ'))
+                server.updated_at, vocabulary.TIME_FORMAT))
         except (TypeError, ValueError):
             return None
     return min(times) - datetime.timedelta(seconds=1) if times else None

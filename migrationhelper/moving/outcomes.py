@@ -82,3 +82,12 @@ def _destination(planned, options):
     if options.target_host is not None:
         return options.target_host.host
     return SCHEDULER
+
+
+def all_done(rows):
+    """Every VM moved (or planned, in a dry run), or settled elsewhere.
+
+    A settled VM (deleted by its owner, moved on since a drain) is not
+    left behind.
+    """
+    return all(o.result in (MOVED, PLANNED) or o.settled for o in rows)

@@ -20,15 +20,13 @@ than ``max_unit``. Where each VM fits is the placement model's question
 
 import dataclasses
 
+from migrationhelper.cloud import vocabulary
 from migrationhelper.i18n import _
 
-VCPU = 'VCPU'
-PCPU = 'PCPU'
-MEMORY_MB = 'MEMORY_MB'
-DISK_GB = 'DISK_GB'
-RESOURCE_CLASSES = (VCPU, MEMORY_MB, DISK_GB)
-UNITS = {VCPU: 'vCPU', PCPU: 'dedicated CPU', MEMORY_MB: 'MB of RAM',
-         DISK_GB: 'GB of disk'}
+RESOURCE_CLASSES = (vocabulary.VCPU, vocabulary.MEMORY_MB,
+                    vocabulary.DISK_GB)
+UNITS = {vocabulary.VCPU: 'vCPU', vocabulary.PCPU: 'dedicated CPU',
+         vocabulary.MEMORY_MB: 'MB of RAM', vocabulary.DISK_GB: 'GB of disk'}
 
 
 @dataclasses.dataclass
@@ -56,7 +54,7 @@ def totals_short(demands, receivers):
     :returns: one sentence per short resource class.
     """
     shortfalls = []
-    for rc in RESOURCE_CLASSES + (PCPU,):
+    for rc in RESOURCE_CLASSES + (vocabulary.PCPU,):
         needed = sum(d.get(rc, 0) for d in demands)
         available = sum(max(0, r[rc].free) for r in receivers if rc in r)
         if needed > available:

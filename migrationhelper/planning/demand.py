@@ -24,13 +24,9 @@ placement counts them on one host. Pure: no API calls.
 
 import dataclasses
 
+from migrationhelper.cloud import vocabulary
 from migrationhelper.i18n import _
 
-VCPU = 'VCPU'
-PCPU = 'PCPU'
-MEMORY_MB = 'MEMORY_MB'
-DISK_GB = 'DISK_GB'
-MEM_ENCRYPTION_CONTEXT = 'MEM_ENCRYPTION_CONTEXT'
 HYPERTHREADING = 'HW_CPU_HYPERTHREADING'
 
 # Memory encryption models (nova.objects.fields.MemEncryptionModel) and
@@ -119,15 +115,15 @@ def build(flavor, image_properties=None, boot_from_volume=False):
             request.add_trait(name, value)
     _translate_pinning(request, flavor, specs, image)
     merged = request.merged()
-    if VCPU not in merged and PCPU not in merged:
-        request.add_amount(VCPU, flavor.get('vcpus') or 0)
-    if MEMORY_MB not in merged:
-        request.add_amount(MEMORY_MB, flavor.get('ram') or 0)
-    if DISK_GB not in merged:
+    if vocabulary.VCPU not in merged and vocabulary.PCPU not in merged:
+        request.add_amount(vocabulary.VCPU, flavor.get('vcpus') or 0)
+    if vocabulary.MEMORY_MB not in merged:
+        request.add_amount(vocabulary.MEMORY_MB, flavor.get('ram') or 0)
+    if vocabulary.DISK_GB not in merged:
         disk = (flavor.get('ephemeral') or 0) + _ceil_gb(flavor.get('swap'))
         if not boot_from_volume:
             disk += flavor.get('disk') or 0
-        request.add_amount(DISK_GB, disk)
+        request.add_amount(vocabulary.DISK_GB, disk)
     _translate_features(request, specs, image)
     return Demand(
         resources={rc: n for rc, n in request.merged().items() if n},
@@ -207,11 +203,11 @@ def _translate_pinning(request, flavor, specs, image):
     elif policy == 'mixed':
         dedicated = _dedicated_cpus(specs, image, vcpus)
         pcpus = len(dedicated)
-        request.add_amount(VCPU, vcpus - pcpus)
+        request.add_amount(vocabulary.VCPU, vcpus - pcpus)
     if policy in ('dedicated', 'mixed'):
         if specs.get('hw:emulator_threads_policy') == 'isolate':
             pcpus += 1
-        request.add_amount(PCPU, pcpus)
+        request.add_amount(vocabulary.PCPU, pcpus)
     # A flavor that requires or isolates threads wins over its image.
     thread_policy = specs.get('hw:cpu_thread_policy')
     if thread_policy in (None, 'prefer'):
@@ -253,7 +249,7 @@ def parse_cpu_spec(spec):
 def _translate_features(request, specs, image):
     encryption = _flavor_or_image(specs, image, 'mem_encryption')
     if _true(encryption):
-        request.add_amount(MEM_ENCRYPTION_CONTEXT, 1)
+        request.add_amount(vocabulary.MEM_ENCRYPTION_CONTEXT, 1)
         model = _flavor_or_image(specs, image, 'mem_encryption_model')
         request.add_trait(MEM_ENCRYPTION_TRAITS.get(
             model or 'amd-sev', MEM_ENCRYPTION_TRAITS['amd-sev']), 'required')

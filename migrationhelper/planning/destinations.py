@@ -25,6 +25,7 @@ from osc_lib import exceptions
 from migrationhelper.cloud import hosts
 from migrationhelper.cloud import providers
 from migrationhelper.cloud import vm_reads
+from migrationhelper.cloud import vocabulary
 from migrationhelper.i18n import _
 from migrationhelper.planning import capacity
 from migrationhelper.planning import decision
@@ -73,7 +74,7 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
     read = _Read(
         offers=offers, group_of=group_of,
         known_classes=set().union(*(r.resources for r in receivers)) or set(
-            capacity.RESOURCE_CLASSES + (capacity.PCPU,)),
+            capacity.RESOURCE_CLASSES + (vocabulary.PCPU,)),
         pinned_known=topology.pinned_zone_shown(compute),
         only_hosts=only_hosts or {}, warnings=warnings)
     if not read.pinned_known and len({r.zone for r in receivers}) > 1:

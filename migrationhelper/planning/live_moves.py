@@ -29,6 +29,7 @@ table gives the rules by release. Pure: no API calls.
 
 import dataclasses
 
+from migrationhelper.cloud import vocabulary
 from migrationhelper.i18n import _
 from migrationhelper.planning import demand
 
@@ -118,7 +119,7 @@ def _memory_encryption(flavor, image):
     # compute/api.py: reject_mem_enc_instances on live_migrate, whatever
     # the release (AMD SEV, SEV-ES, SEV-SNP, Intel TDX).
     if demand.build(flavor, image).resources.get(
-            demand.MEM_ENCRYPTION_CONTEXT):
+            vocabulary.MEM_ENCRYPTION_CONTEXT):
         return _('memory encryption: Nova never moves such VMs live')
     return None
 

@@ -42,6 +42,7 @@ import collections
 import dataclasses
 import typing
 
+from migrationhelper.cloud import vocabulary
 from migrationhelper.i18n import _
 from migrationhelper.planning import capacity
 from migrationhelper.planning import demand
@@ -178,8 +179,8 @@ def _tree_has(providers, group):
 
 def _size(asked):
     # Memory dominates real packing; vCPUs and disk break ties.
-    return (asked.get(capacity.MEMORY_MB, 0), asked.get(capacity.VCPU, 0),
-            asked.get(capacity.DISK_GB, 0))
+    return (asked.get(vocabulary.MEMORY_MB, 0), asked.get(vocabulary.VCPU, 0),
+            asked.get(vocabulary.DISK_GB, 0))
 
 
 class _Model:
@@ -292,7 +293,7 @@ class _Model:
         if not fitting:
             return Placement(None, self._no_room(needs, hosts, narrowed))
         host = min(fitting, key=lambda h: (
-            -self.free[h].get(capacity.MEMORY_MB, 0), h))
+            -self.free[h].get(vocabulary.MEMORY_MB, 0), h))
         for rc, amount in needs.demand.items():
             self.free[host][rc] = self.free[host].get(rc, 0) - amount
         for gid in needs.groups:

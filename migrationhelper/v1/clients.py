@@ -15,19 +15,25 @@
 Before python-openstackclient 7.0, ``client_manager.compute`` is
 novaclient; the SDK connection (osc-lib's ``sdk_connection``) is there in
 every release we support, so both proxies come from it. The SDK
-negotiates microversions per call; listings.check_compute_api checks the one
-we need up front.
+negotiates microversions per call; cloud.listings.check_compute_api checks
+the one we need up front.
 
 No request may hang a run: every request of the session times out after
 the operator's ``api_timeout`` (clouds.yaml), or after
 defaults.API_TIMEOUT when none is set; every read goes through the guard
-(``migrationhelper.guard``), which sends it again while the API does not
+(``migrationhelper.cloud.guard``), which sends it again while the API does not
 answer, planning included.
 """
 
 import re
 
+from keystoneauth1 import adapter
+from keystoneauth1 import exceptions as ks_exceptions
+from openstack import exceptions as sdk_exceptions
+
+from migrationhelper.cloud import guard
 from migrationhelper import defaults
+from migrationhelper.v1 import notices
 
 
 def _connection(app):
@@ -38,10 +44,8 @@ def _connection(app):
 
 
 def _guarded(app, proxy, service):
-    from migrationhelper.cloud import guard
-    from migrationhelper.v1 import common
     return guard.GuardedProxy(proxy, guard.Guard(
-        report=lambda text: common.warn(app, text)), service)
+        report=lambda text: notices.warn(app, text)), service)
 
 
 def compute(app):
@@ -83,9 +87,6 @@ def _optional(app, service):
     Credentials without a catalog (``admin_token`` with an endpoint) give
     every service that one endpoint: the compute API's is no other API.
     """
-    from keystoneauth1 import adapter
-    from keystoneauth1 import exceptions as ks_exceptions
-    from openstack import exceptions as sdk_exceptions
     connection = _connection(app)
     try:
         proxy = getattr(connection, service)
@@ -107,7 +108,6 @@ def _optional(app, service):
 
 def user_name(app):
     """The Keystone user the credentials name; None for a bare token."""
-    from keystoneauth1 import exceptions as ks_exceptions
     try:
         access = app.client_manager.auth_ref
     except (AttributeError, ks_exceptions.ClientException):

@@ -12,9 +12,10 @@
 
 """What the commands that move VMs share: options, result rows, exit codes.
 
-``server smart-migrate`` and ``host drain`` take the same move options and
-print the same table. OSC imports command modules on every ``openstack``
-call: the engine and the SDK readers are imported when a command runs.
+``server smart-migrate``, ``host drain`` and ``host undrain --restore``
+take the same move options and print the same table. cliff imports a
+command's module only when that command runs (every one only for
+``openstack help``), so imports are made at the top as anywhere else.
 """
 
 import argparse
@@ -22,9 +23,18 @@ import argparse
 from osc_lib.command import command
 from osc_lib import exceptions
 
+from migrationhelper.cloud import credentials
+from migrationhelper.cloud import hosts
+from migrationhelper.cloud import listings
 from migrationhelper import defaults
 from migrationhelper import errors
 from migrationhelper.i18n import _
+from migrationhelper.moving import engine
+from migrationhelper.moving import outcomes
+from migrationhelper.moving import progress
+from migrationhelper.planning import plan
+from migrationhelper.v1 import clients
+from migrationhelper.v1 import notices
 
 RESULT_COLUMNS = (
     'ID', 'Name', 'Action', 'Result', 'Source', 'Destination', 'Duration',
@@ -191,18 +201,12 @@ def add_engine_options(parser):
                'the last is sent; moves still going on are in-progress'))
 
 
-def warn(app, text):
-    app.stderr.write(_('WARNING: %s') % text + '\n')
-
-
 def compute_hosts_and_target(app, compute, target_name):
     """Every compute host, and --target-host resolved among them."""
-    from migrationhelper.cloud import hosts
-    from migrationhelper.cloud import listings
-    from migrationhelper.v1 import clients
     listings.check_compute_api(compute)
     compute_hosts = listings.list_compute_hosts(
-        compute, lambda: clients.placement(app), lambda text: warn(app, text))
+        compute, lambda: clients.placement(app),
+        lambda text: notices.warn(app, text))
     target = None
     if target_name:
         target = hosts.resolve(target_name, compute_hosts)
@@ -210,7 +214,6 @@ def compute_hosts_and_target(app, compute, target_name):
 
 
 def engine_options(parsed_args, target_host=None):
-    from migrationhelper.moving import engine
     return engine.Options(
         target_host=target_host,
         retries=parsed_args.retries,
@@ -226,8 +229,6 @@ def engine_options(parsed_args, target_host=None):
 
 def plan_reads(app, parsed_args):
     """What the plan reads beyond the listings (ports), and the consent."""
-    from migrationhelper.planning import plan
-    from migrationhelper.v1 import clients
     return plan.Reads(network=clients.network(app),
                       allow_downtime=parsed_args.allow_downtime,
                       volumes=clients.block_storage(app),
@@ -246,14 +247,11 @@ def exit_code(rows, stop=None):
     left behind. A run that stopped early says why: 130 on Ctrl-C, 4 when
     the credentials stopped working.
     """
-    from migrationhelper.moving import engine
-    from migrationhelper.moving import outcomes
     if stop is not None:
         if stop.kind == engine.CREDENTIALS_REFUSED:
             return EXIT_CREDENTIALS_REFUSED
         return EXIT_INTERRUPTED
-    done = (outcomes.MOVED, outcomes.PLANNED)
-    if all(o.result in done or o.settled for o in rows):
+    if outcomes.all_done(rows):
         return EXIT_DONE
     return EXIT_VMS_LEFT
 
@@ -267,7 +265,7 @@ class MoveCommand(command.Lister):
     closing = ()
 
     def warn(self, text):
-        warn(self.app, text)
+        notices.warn(self.app, text)
 
     def progress(self, parsed_args):
         """Where the moves tell their story; None for a dry run.
@@ -275,9 +273,6 @@ class MoveCommand(command.Lister):
         A run that moves VMs first says so when its credentials cannot be
         renewed.
         """
-        from migrationhelper.cloud import credentials
-        from migrationhelper.moving import progress
-        from migrationhelper.v1 import clients
         if parsed_args.dry_run:
             return None
         text = credentials.warning(clients.session(self.app))
@@ -293,7 +288,6 @@ class MoveCommand(command.Lister):
             says what goes on in Nova, so that the table starts on a clean
             screen.
         """
-        from migrationhelper.cloud import credentials
         if progress is not None:
             if stop is not None:
                 progress.interrupted(rows)
@@ -307,8 +301,6 @@ class MoveCommand(command.Lister):
                           result_rows(rows), RESULT_TABLE_COLUMNS)
 
     def run(self, parsed_args):
-        from migrationhelper.cloud import credentials
-        from migrationhelper.moving import progress
         self._parsed_args = parsed_args
         try:
             super().run(parsed_args)

@@ -14,18 +14,28 @@
 
 import argparse
 import collections
-import shlex
 
+from cliff import utils
 from osc_lib.cli import format_columns
 from osc_lib.command import command
 
+from migrationhelper.cloud import hosts
+from migrationhelper.cloud import listings
+from migrationhelper.cloud import vocabulary
 from migrationhelper import defaults
 from migrationhelper.i18n import _
+from migrationhelper.planning import consumers
+from migrationhelper.planning import decision
+from migrationhelper.planning import plan
 from migrationhelper.v1 import clients
 from migrationhelper.v1 import common
-
-# The engine, the decision table and the SDK readers are imported inside
-# the functions that use them: OSC imports this module on every call.
+from migrationhelper.v1 import notices
+from migrationhelper.workflows import disabled_reason
+from migrationhelper.workflows import drain
+from migrationhelper.workflows import host_status
+from migrationhelper.workflows import host_vms
+from migrationhelper.workflows import restore
+from migrationhelper.workflows import undrain
 
 VM_COLUMNS = (
     'ID', 'Name', 'Status', 'Task State', 'Power State', 'Flavor', 'Project',
@@ -64,7 +74,6 @@ def _add_host_argument(parser, dest='host', nargs=None):
 
 
 def _find_host(app, compute, name):
-    from migrationhelper.cloud import listings
     listings.check_compute_api(compute)
     return listings.find_compute_host(compute, name,
                                       lambda: clients.placement(app),
@@ -72,7 +81,6 @@ def _find_host(app, compute, name):
 
 
 def _power_state_name(power_state):
-    from migrationhelper.planning import decision
     return decision.POWER_STATE_NAMES.get(power_state, power_state)
 
 
@@ -99,7 +107,6 @@ def _vm_row(planned, long):
 
 
 def _long_table_columns():
-    from cliff import utils
     width = utils.terminal_width()
     if width is not None and width < WIDE_TERMINAL:
         return VM_LONG_NARROW_TABLE_COLUMNS
@@ -134,23 +141,16 @@ class ListHostVMs(command.Lister):
         return parser
 
     def take_action(self, parsed_args):
-        from migrationhelper.cloud import hosts
-        from migrationhelper.planning import destinations
-        from migrationhelper.planning import plan
         compute = clients.compute(self.app)
         compute_hosts, _target = common.compute_hosts_and_target(
             self.app, compute, None)
-        host = hosts.resolve(parsed_args.host, compute_hosts)
-        verdicts = destinations.place_plan(
-            compute, clients.placement(self.app),
-            plan.plan_host(compute, host, reads=plan.Reads(
+        host, planned = host_vms.host_vms(
+            compute, clients.placement(self.app), parsed_args.host,
+            compute_hosts, plan.Reads(
                 network=clients.network(self.app),
                 volumes=clients.block_storage(self.app),
-                identity=clients.identity(self.app))),
-            hosts.receiving_hosts(compute_hosts, excluded=(host.host,)))
-        for warning in verdicts.warnings:
-            common.warn(self.app, warning)
-        planned = verdicts.planned
+                identity=clients.identity(self.app)),
+            lambda text: notices.warn(self.app, text))
         if not planned:
             self.app.stderr.write(_('No VM on %s.\n') % host.host)
         columns = VM_COLUMNS + (VM_LONG_COLUMNS if parsed_args.long else ())
@@ -204,35 +204,27 @@ class ShowHostStatus(command.ShowOne):
     def take_action(self, parsed_args):
         compute = clients.compute(self.app)
         host = _find_host(self.app, compute, parsed_args.host)
-        from migrationhelper.cloud import listings
-        from migrationhelper.cloud import providers
-        from migrationhelper.planning import capacity
-        from migrationhelper.planning import consumers
-        from migrationhelper.workflows import emptiness
-        placement = clients.placement(self.app)
-        resources = providers.host_resources(placement, host)
-        servers = listings.list_host_servers(compute, host)
-        migrations = listings.list_host_migrations(compute, host)
-        moving = listings.migrations_in_progress(migrations)
-        holders = emptiness.account(compute, placement, host, servers,
-                                    migrations)
-        by_status = collections.Counter(s.status for s in servers)
+        status = host_status.host_status(
+            compute, clients.placement(self.app), host)
+        resources = status.resources
         values = (
             host.host,
             format_columns.ListColumn(host.hypervisor_hostnames),
             host.service_id, host.status, host.state, host.disabled_reason,
             host.forced_down, host.hypervisor_type, host.hypervisor_version,
-            resources[capacity.VCPU].used, resources[capacity.VCPU].capacity,
-            resources[capacity.MEMORY_MB].used,
-            resources[capacity.MEMORY_MB].capacity,
-            resources[capacity.DISK_GB].used,
-            resources[capacity.DISK_GB].capacity,
-            len(servers),
-            format_columns.DictColumn(dict(sorted(by_status.items()))),
+            resources[vocabulary.VCPU].used,
+            resources[vocabulary.VCPU].capacity,
+            resources[vocabulary.MEMORY_MB].used,
+            resources[vocabulary.MEMORY_MB].capacity,
+            resources[vocabulary.DISK_GB].used,
+            resources[vocabulary.DISK_GB].capacity,
+            len(status.servers),
+            format_columns.DictColumn(status.by_status),
             format_columns.ListDictColumn(
-                [_migration_summary(m) for m in moving]),
-            AllocationsColumn([consumers.summary(h) for h in holders]),
-            not holders,
+                [_migration_summary(m) for m in status.moving]),
+            AllocationsColumn([consumers.summary(h)
+                               for h in status.holders]),
+            not status.holders,
         )
         if parsed_args.formatter == 'table':
             # Nothing, not "None", where Nova gave no value (null in JSON).
@@ -278,8 +270,6 @@ class DrainHost(common.MoveCommand):
         return parser
 
     def take_action(self, parsed_args):
-        from migrationhelper.cloud import hosts
-        from migrationhelper.workflows import drain
         compute = clients.compute(self.app)
         compute_hosts, target = common.compute_hosts_and_target(
             self.app, compute, parsed_args.target_host)
@@ -289,8 +279,8 @@ class DrainHost(common.MoveCommand):
             hosts=drained, compute_hosts=compute_hosts,
             options=common.engine_options(parsed_args, target),
             dry_run=parsed_args.dry_run, disable=parsed_args.disable,
-            reason=drain.disable_reason(parsed_args.disable_reason,
-                                        user=clients.user_name(self.app)),
+            reason=disabled_reason.compose(parsed_args.disable_reason,
+                                           user=clients.user_name(self.app)),
             check_capacity=parsed_args.check_capacity,
             allow_evacuate=parsed_args.evacuate,
             reads=common.plan_reads(self.app, parsed_args),
@@ -311,7 +301,6 @@ RESTORE_ONLY = ('since', 'max_parallel', 'timeout', 'on_timeout',
 
 
 def _since(text):
-    from migrationhelper.workflows import restore
     try:
         return restore.parse_time(text)
     except ValueError:
@@ -365,35 +354,19 @@ class UndrainHost(common.MoveCommand):
                 self._parser.error(_('--%s only applies with --restore') %
                                    given[0].replace('_', '-'))
         compute = clients.compute(self.app)
-        from migrationhelper.cloud import hosts
-        from migrationhelper.workflows import drain
         compute_hosts, _target = common.compute_hosts_and_target(
             self.app, compute, None)
         undrained = hosts.resolve_all(parsed_args.hosts, compute_hosts)
         if parsed_args.restore:
             return self._restore(compute, compute_hosts, undrained,
                                  parsed_args)
-        # Every host checked before any is enabled: a refusal changes
-        # nothing.
-        for host in undrained:
-            drain.check_undrain(host, force=parsed_args.force)
-        rows = []
-        for host in undrained:
-            if parsed_args.dry_run:
-                status = host.status
-                if status == 'disabled':
-                    self.app.stderr.write(_(
-                        'Dry run: the service of %s would be enabled; nothing '
-                        'was changed.\n') % host.host)
-            else:
-                status = drain.undrain(compute, host,
-                                       force=parsed_args.force)
-            rows.append((host.host, status, host.disabled_reason))
-        return UNDRAIN_COLUMNS, rows
+        return UNDRAIN_COLUMNS, undrain.undrain_hosts(
+            compute, undrained, force=parsed_args.force,
+            dry_run=parsed_args.dry_run,
+            say=lambda text: self.app.stderr.write(text + '\n'))
 
     def _restore(self, compute, compute_hosts, undrained, parsed_args):
         """Restore each host in turn; the rows of all, one exit status."""
-        from migrationhelper.workflows import restore
         requests = [restore.Request(
             host=host, compute_hosts=compute_hosts,
             options=common.engine_options(parsed_args, host),
@@ -402,64 +375,8 @@ class UndrainHost(common.MoveCommand):
             check_capacity=parsed_args.check_capacity,
             reads=common.plan_reads(self.app, parsed_args))
             for host in undrained]
-        # Each host's record and state checked before any VM moves: a
-        # refusal of the second host changes nothing on the first.
-        for request in requests:
-            restore.drain_began(request)
-            restore.check_host(request)
         reporter = self.progress(parsed_args)
-        every, stop, left = [], None, []
-        for number, request in enumerate(requests):
-            host = request.host
-            rows, stop, since = self._restore_host(
-                compute, request, parsed_args, reporter)
-            every.extend(rows)
-            if common.exit_code(rows, stop) != common.EXIT_DONE:
-                left.append((host, since, stop))
-            if stop is not None:
-                not_started = [r.host.host for r in requests[number + 1:]]
-                break
-        else:
-            not_started = []
-        columns, table = self.results(every, stop, reporter)
-        if not parsed_args.dry_run:
-            self._say_how_to_go_on(left, not_started)
-        return columns, table
-
-    def _restore_host(self, compute, request, parsed_args, reporter):
-        from migrationhelper.workflows import restore
-        host = request.host
-        rows, stop, since = restore.restore(
-            compute, clients.placement(self.app), request, reporter,
+        rows, stop, self.closing = restore.restore_hosts(
+            compute, clients.placement(self.app), requests, reporter,
             warn=self.warn)
-        if not rows and stop is None:
-            self.app.stderr.write(_(
-                'Nothing to restore: Nova records no migration off %(host)s '
-                'since %(since)s (%(where)s) of a VM that is still where it '
-                'went.\n') % {
-                'host': host.host, 'since': restore.format_time(since),
-                'where': _('--since') if parsed_args.since is not None
-                else _('when its drain began, by its disabled reason')})
-        return rows, stop, since
-
-    def _say_how_to_go_on(self, left, not_started):
-        from migrationhelper.moving import engine
-        from migrationhelper.workflows import restore
-        for host, since, stop in left:
-            disabled_again = (stop is not None and
-                              stop.kind == engine.INTERRUPTED and
-                              host.status == 'disabled')
-            self.app.stderr.write(_(
-                'Not every VM is back on %(name)s. %(state)s; to go on, run: '
-                'openstack host undrain --restore %(host)s --since '
-                '%(since)s\n') % {
-                'name': host.host,
-                'state': (_('The service is disabled again with the '
-                            'drain\'s reason') if disabled_again
-                          else _('The service is enabled')),
-                'host': shlex.quote(host.host),
-                'since': restore.format_time(since)})
-        if not_started:
-            self.app.stderr.write(_(
-                'Not restored yet, the run stopped first: %s; run the same '
-                'command again for them.\n') % ', '.join(not_started))
+        return self.results(rows, stop, reporter)

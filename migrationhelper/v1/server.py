@@ -15,6 +15,7 @@
 from migrationhelper.i18n import _
 from migrationhelper.v1 import clients
 from migrationhelper.v1 import common
+from migrationhelper.workflows import smart_migrate
 
 
 class SmartMigrate(common.MoveCommand):
@@ -32,27 +33,19 @@ class SmartMigrate(common.MoveCommand):
         return parser
 
     def take_action(self, parsed_args):
-        # Imported here, not at the top: see migrationhelper.v1.moves.
-        from migrationhelper.moving import engine
-        from migrationhelper.moving import outcomes
-        from migrationhelper.workflows import smart_migrate
         compute = clients.compute(self.app)
         compute_hosts, target = common.compute_hosts_and_target(
             self.app, compute, parsed_args.target_host)
         reporter = self.progress(parsed_args)
-        planned = smart_migrate.plan_servers(
+        rows, stop = smart_migrate.smart_migrate(
             compute, clients.placement(self.app),
             smart_migrate.Request(
                 names=parsed_args.servers, compute_hosts=compute_hosts,
+                options=common.engine_options(parsed_args, target),
                 target=target, same_version=parsed_args.same_version,
                 check_capacity=parsed_args.check_capacity,
                 dry_run=parsed_args.dry_run,
                 allow_evacuate=parsed_args.evacuate,
                 reads=common.plan_reads(self.app, parsed_args)),
-            self.warn)
-        options = common.engine_options(parsed_args, target)
-        if parsed_args.dry_run:
-            return self.results(outcomes.planned_outcomes(planned, options))
-        runner = engine.Engine(compute, options, reporter)
-        rows = runner.run(planned)
-        return self.results(rows, runner.stopped, reporter)
+            reporter, self.warn)
+        return self.results(rows, stop, reporter)

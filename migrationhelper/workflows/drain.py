@@ -21,9 +21,6 @@ reported.
 """
 
 import dataclasses
-import datetime
-import getpass
-import re
 import shlex
 
 from osc_lib import exceptions
@@ -31,7 +28,6 @@ from osc_lib import exceptions
 from migrationhelper.cloud import hosts
 from migrationhelper.cloud import listings
 from migrationhelper.cloud import vocabulary
-from migrationhelper import defaults
 from migrationhelper.i18n import _
 from migrationhelper.moving import engine
 from migrationhelper.moving import outcomes
@@ -39,105 +35,8 @@ from migrationhelper.planning import decision
 from migrationhelper.planning import destinations
 from migrationhelper.planning import plan
 from migrationhelper.planning import vm_facts
+from migrationhelper.workflows import disabled_reason
 from migrationhelper.workflows import emptiness
-
-REASON_PREFIX = defaults.REASON_PREFIX
-# Not translated: ``host undrain --restore`` reads the time back from Nova,
-# whatever the locale of the admin who drained the host.
-DRAINED_BY = '%(prefix)s %(why)sdrained by %(user)s at %(when)s'
-TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
-DRAINED_AT = re.compile(r'^%s (?:.*; )?drained by .* at (\S+)$' %
-                        re.escape(REASON_PREFIX))
-# Nova's limit on a service's disabled reason (os-services schema).
-REASON_MAX_LENGTH = 255
-
-
-def workstation_now():
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
-def disable_reason(custom=None, user=None, now=None):
-    """Ours, recognisably: why (when the operator says), who and when.
-
-    The time is always there: ``host undrain --restore`` reads it back.
-    It is this workstation's until Nova's own replaces it
-    (on_novas_clock), once the service is disabled. ``user`` is the
-    Keystone user; the local login only when the credentials name none.
-    """
-    now = now or workstation_now()
-    values = {'prefix': REASON_PREFIX, 'why': '',
-              'user': user or getpass.getuser(),
-              'when': now.strftime(TIME_FORMAT)}
-    if custom:
-        room = REASON_MAX_LENGTH - len(DRAINED_BY % values) - len('; ')
-        values['why'] = '%s; ' % custom[:max(room, 0)]
-    return DRAINED_BY % values
-
-
-def on_novas_clock(reason, updated_at):
-    """``reason`` with the time Nova recorded the service update at.
-
-    ``host undrain --restore`` compares that time with Nova's migration
-    records: a workstation clock ahead of Nova's would hide the drain's
-    first moves. A reason without a time, or an update without one, is
-    kept as it is.
-    """
-    if drained_at(reason) is None or not updated_at:
-        return reason
-    try:
-        novas = datetime.datetime.fromisoformat(
-            updated_at.rstrip('Zz')[:19])
-    except ValueError:
-        return reason
-    return _at(reason, novas)
-
-
-def _at(reason, when):
-    """``reason`` (one that says when) saying ``when`` instead."""
-    head = reason[:reason.rindex(' at ')]
-    return '%s at %s' % (head, when.strftime(TIME_FORMAT))
-
-
-def drained_at(reason):
-    """When the drain that wrote ``reason`` began (UTC), or None."""
-    match = DRAINED_AT.match(reason or '')
-    if match is None:
-        return None
-    try:
-        return datetime.datetime.strptime(
-            match.group(1), TIME_FORMAT).replace(
-            tzinfo=datetime.timezone.utc)
-    except ValueError:
-        return None
-
-
-def is_ours(reason):
-    return bool(reason) and reason.startswith(REASON_PREFIX)
-
-
-def check_undrain(host, force=False):
-    """Raise CommandError if undrain must not enable ``host``'s service.
-
-    The service was disabled for another reason than a drain, and
-    ``force`` is not set.
-    """
-    if host.status == 'disabled' and not (
-            is_ours(host.disabled_reason) or force):
-        raise exceptions.CommandError(_(
-            'The service of %(host)s was not disabled by a drain (reason: '
-            '%(reason)s); --force enables it anyway.') % {
-            'host': host.host, 'reason': host.disabled_reason or _('none')})
-
-
-def undrain(compute, host, force=False):
-    """Enable a host's service again if a drain disabled it; its status.
-
-    :raises CommandError: see check_undrain; nothing is changed.
-    """
-    check_undrain(host, force)
-    if host.status != 'disabled':
-        return host.status
-    return compute.update_service(host.service_id, status='enabled').status
 
 
 @dataclasses.dataclass
@@ -177,10 +76,6 @@ def plan_drain(compute, placement, request):
     return planned, accounts
 
 
-# Migration types a confirmation ends (cold migrations and resizes).
-COLD_MOVE_TYPES = frozenset(('migration', 'resize'))
-
-
 def _pending_resizes(compute, host, migrations, listed):
     """Cold moves from ``host`` whose VM has left it, not confirmed yet.
 
@@ -197,7 +92,7 @@ def _pending_resizes(compute, host, migrations, listed):
     found, seen = [], set(listed)
     for migration in migrations:
         if migration.source_compute != host.host or \
-                migration.migration_type not in COLD_MOVE_TYPES or \
+                migration.migration_type not in vocabulary.COLD_MOVE_TYPES or \
                 migration.status in vocabulary.FINAL_MIGRATION_STATUSES or \
                 migration.server_id in seen:
             continue
@@ -234,14 +129,16 @@ def disable_hosts(compute, hosts, reason):
     for host in hosts:
         if host.status == 'disabled':
             continue
-        if drained_at(reason) is not None:
+        if disabled_reason.drained_at(reason) is not None:
             # The time of the update itself: the plan took a while since
             # the reason was written, and Nova's own time of the update
             # then most often has the same second (no second request).
-            reason = _at(reason, workstation_now())
+            reason = disabled_reason.at(
+                reason, disabled_reason.workstation_now())
         service = compute.update_service(host.service_id, status='disabled',
                                          disabled_reason=reason)
-        novas = on_novas_clock(reason, getattr(service, 'updated_at', None))
+        novas = disabled_reason.on_novas_clock(
+            reason, getattr(service, 'updated_at', None))
         if novas != reason:
             # Nova's clock, for the restore; the workstation's may differ.
             compute.update_service(host.service_id, status='disabled',

@@ -28,22 +28,26 @@ same command again finds the record and finishes the restore.
 
 import dataclasses
 import datetime
+import shlex
 
 from openstack import exceptions as sdk_exceptions
 from osc_lib import exceptions
 
 from migrationhelper.cloud import listings
+from migrationhelper.cloud import vocabulary
 from migrationhelper.i18n import _
 from migrationhelper.moving import engine
 from migrationhelper.moving import outcomes
 from migrationhelper.planning import decision
 from migrationhelper.planning import destinations
 from migrationhelper.planning import plan
-from migrationhelper.workflows import drain
+from migrationhelper.workflows import disabled_reason
+from migrationhelper.workflows import undrain
 
 # The migrations a drain makes; a resize is its owner's, not the drain's.
-DRAIN_MIGRATION_TYPES = frozenset(('live-migration', 'migration',
-                                   'evacuation'))
+DRAIN_MIGRATION_TYPES = frozenset((
+    vocabulary.LIVE_MIGRATION, vocabulary.COLD_MIGRATION,
+    vocabulary.EVACUATION))
 # Moves a restore makes: the VM goes back by the host it is on now, which
 # is up. Evacuating or offloading is never a way back.
 WAYS_BACK = decision.LIVE_MOVES | decision.COLD_MOVES | {decision.WAIT}
@@ -76,7 +80,7 @@ def parse_time(text):
 
 
 def format_time(when):
-    return when.strftime(drain.TIME_FORMAT)
+    return when.strftime(vocabulary.TIME_FORMAT)
 
 
 def drain_began(request):
@@ -87,14 +91,14 @@ def drain_began(request):
     if request.since is not None:
         return request.since
     host = request.host
-    began = drain.drained_at(host.disabled_reason)
+    began = disabled_reason.drained_at(host.disabled_reason)
     if began is not None and host.status == 'disabled':
         return began
     if host.status != 'disabled':
         why = _('its service is enabled, so Nova no longer holds the '
                 'drain\'s disabled reason (enabled by hand, or by a '
                 'restore or undrain that ended)')
-    elif drain.is_ours(host.disabled_reason):
+    elif disabled_reason.is_ours(host.disabled_reason):
         why = _('its disabled reason, "%s", was given at the drain and '
                 'does not say when it began') % host.disabled_reason
     else:
@@ -114,17 +118,13 @@ def plan_restore(compute, request, since):
         outcomes.Outcome list of VMs deleted or moved on since).
     """
     host = request.host
-    latest = {}
-    for migration in compute.migrations(
-            source_compute=host.host, changes_since=format_time(since)):
-        created = parse_time(migration.created_at)
-        if migration.source_compute != host.host or created < since or \
-                migration.dest_compute in (None, host.host) or \
-                migration.migration_type not in DRAIN_MIGRATION_TYPES:
-            continue
-        known = latest.get(migration.server_id)
-        if known is None or created > parse_time(known.created_at):
-            latest[migration.server_id] = migration
+    latest = listings.latest_migrations([
+        m for m in compute.migrations(
+            source_compute=host.host, changes_since=format_time(since))
+        if m.source_compute == host.host and
+        parse_time(m.created_at) >= since and
+        m.dest_compute not in (None, host.host) and
+        m.migration_type in DRAIN_MIGRATION_TYPES])
     away, settled = [], []
     for server_id, migration in latest.items():
         server = _server_or_none(compute, server_id)
@@ -216,7 +216,7 @@ def check_host(request):
         raise exceptions.CommandError(_(
             'nova-compute on %s is down: start it before restoring. Nothing '
             'was changed.') % host.host)
-    drain.check_undrain(host, request.force)
+    undrain.check_undrain(host, request.force)
 
 
 def restore(compute, placement, request, report=None, warn=None):
@@ -235,7 +235,7 @@ def restore(compute, placement, request, report=None, warn=None):
     if request.dry_run:
         return (outcomes.planned_outcomes(planned, request.options) +
                 settled, None, since)
-    drain.undrain(compute, request.host, request.force)
+    undrain.undrain(compute, request.host, request.force)
     runner = engine.Engine(compute, request.options, report)
     rows = runner.run(planned)
     if runner.stopped:
@@ -265,3 +265,58 @@ def verify_back(compute, host, rows):
             row.message = '; '.join(filter(None, (
                 row.message, _('Nova does not list it on %s') % host.host)))
     return rows
+
+
+def restore_hosts(compute, placement, requests, report=None, warn=None):
+    """Restore each request's host in turn, as ``host undrain --restore``.
+
+    Every host's record and state is checked before any VM moves: a
+    refusal of the second host changes nothing on the first. A stop (Ctrl-C,
+    refused credentials) ends the run; the hosts not reached are named.
+
+    :returns: (rows of every host, engine.Stop or None, closing lines: what
+        was found and how to go on).
+    """
+    for request in requests:
+        drain_began(request)
+        check_host(request)
+    every, stop, closing = [], None, []
+    for number, request in enumerate(requests):
+        rows, stop, since = restore(compute, placement, request, report, warn)
+        every.extend(rows)
+        if not rows and stop is None:
+            closing.append(_nothing_to_restore(request, since))
+        elif not request.dry_run and (
+                stop is not None or not outcomes.all_done(rows)):
+            closing.append(_how_to_go_on(request.host, since, stop))
+        if stop is not None:
+            not_started = [r.host.host for r in requests[number + 1:]]
+            if not_started and not request.dry_run:
+                closing.append(_(
+                    'Not restored yet, the run stopped first: %s; run the '
+                    'same command again for them.') % ', '.join(not_started))
+            break
+    return every, stop, closing
+
+
+def _nothing_to_restore(request, since):
+    return _(
+        'Nothing to restore: Nova records no migration off %(host)s since '
+        '%(since)s (%(where)s) of a VM that is still where it went.') % {
+        'host': request.host.host, 'since': format_time(since),
+        'where': _('--since') if request.since is not None
+        else _('when its drain began, by its disabled reason')}
+
+
+def _how_to_go_on(host, since, stop):
+    disabled_again = (stop is not None and
+                      stop.kind == engine.INTERRUPTED and
+                      host.status == 'disabled')
+    return _(
+        'Not every VM is back on %(name)s. %(state)s; to go on, run: '
+        'openstack host undrain --restore %(host)s --since %(since)s') % {
+        'name': host.host,
+        'state': (_('The service is disabled again with the drain\'s '
+                    'reason') if disabled_again
+                  else _('The service is enabled')),
+        'host': shlex.quote(host.host), 'since': format_time(since)}

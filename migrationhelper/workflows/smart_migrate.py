@@ -10,7 +10,7 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Plan ``server smart-migrate``: the servers, where each may go, checked.
+"""``server smart-migrate``: the servers, where each may go, then the moves.
 
 Beside drain's planning: the servers are resolved and planned with the
 decision table, ``--target-host`` is checked against them, and the
@@ -25,6 +25,8 @@ from osc_lib import exceptions
 from migrationhelper.cloud import hosts
 from migrationhelper.cloud import listings
 from migrationhelper.i18n import _
+from migrationhelper.moving import engine
+from migrationhelper.moving import outcomes
 from migrationhelper.planning import destinations
 from migrationhelper.planning import plan
 
@@ -33,12 +35,27 @@ from migrationhelper.planning import plan
 class Request:
     names: list                     # server names or IDs
     compute_hosts: list             # every compute host of the cloud
+    options: engine.Options         # its target_host is --target-host
     target: object = None           # hosts.ComputeHost (--target-host)
     same_version: bool = False
     check_capacity: bool = True
     dry_run: bool = False
     allow_evacuate: bool = False
     reads: plan.Reads = plan.Reads()
+
+
+def smart_migrate(compute, placement, request, report=None, warn=None):
+    """Plan the servers, then move them (a dry run only plans).
+
+    :returns: (result rows, engine.Stop or None).
+    :raises CommandError: before anything changed.
+    """
+    planned = plan_servers(compute, placement, request,
+                           warn or (lambda text: None))
+    if request.dry_run:
+        return outcomes.planned_outcomes(planned, request.options), None
+    runner = engine.Engine(compute, request.options, report)
+    return runner.run(planned), runner.stopped
 
 
 def plan_servers(compute, placement, request, warn):

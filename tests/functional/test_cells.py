@@ -23,13 +23,13 @@ from nova import context as nova_context
 from nova import objects
 
 from tests.functional import base
-from tests.functional import test_host_drain
+from tests.functional import cases
 
 HOST, OTHER, THIRD = base.HOSTS
 CELLS = {HOST: 'cell1', OTHER: 'cell1', THIRD: 'cell2'}
 
 
-class CellsTestCase(test_host_drain.DrainTestCase):
+class CellsTestCase(cases.DrainTestCase):
 
     NUMBER_OF_CELLS = 2
 

@@ -20,13 +20,13 @@ anything changes, and one that can goes where Nova accepts it.
 from nova.tests import fixtures as nova_fixtures
 
 from tests.functional import base
-from tests.functional import test_host_drain
+from tests.functional import cases
 
 HOST, OTHER, THIRD = base.HOSTS
 SSD = 'CUSTOM_SSD'
 
 
-class ShapedCloudTestCase(test_host_drain.DrainTestCase):
+class ShapedCloudTestCase(cases.DrainTestCase):
 
     def setUp(self):
         super().setUp()
@@ -245,7 +245,7 @@ class TestTraitsAndRoom(ShapedCloudTestCase):
         self.assertNotEqual(HOST, self.host_of(on_volume))
 
 
-class TestListingsOverSeveralPages(test_host_drain.DrainTestCase):
+class TestListingsOverSeveralPages(cases.DrainTestCase):
     """Nova's [api] max_limit at 4: every listing spans several pages."""
 
     def setUp(self):
@@ -287,7 +287,7 @@ class TestListingsOverSeveralPages(test_host_drain.DrainTestCase):
         self.assertEqual([], self.nova_servers_on(HOST))
 
 
-class TestWhatTheModelCannotJudge(test_host_drain.DrainTestCase):
+class TestWhatTheModelCannotJudge(cases.DrainTestCase):
     """The scheduler filters by aggregate metadata; the model cannot."""
 
     def setUp(self):

@@ -15,14 +15,9 @@
 import re
 
 from tests.functional import base
-from tests.functional import test_host_drain
+from tests.functional import cases
 
 HOST, OTHER, THIRD = base.HOSTS
-
-
-def stuck_at_40_percent(seconds):
-    """Copies 40% of the memory in 2 s, then dirties it as fast."""
-    return max(0.6, 1.0 - 0.2 * seconds)
 
 
 def converging_slowly(seconds):
@@ -30,7 +25,7 @@ def converging_slowly(seconds):
     return 1.0 - 0.2 * int(seconds / 3)
 
 
-class TestStalls(test_host_drain.DrainTestCase):
+class TestStalls(cases.DrainTestCase):
 
     def drain_busy_vm(self, left_at, *options, expect=0):
         busy = self.create_active('busy-db', HOST)
@@ -49,7 +44,7 @@ class TestStalls(test_host_drain.DrainTestCase):
 
     def test_a_copy_stuck_at_40_percent_is_aborted(self):
         busy, row, result = self.drain_busy_vm(
-            stuck_at_40_percent, '--stall-timeout', '4', expect=3)
+            cases.stuck_at_40_percent, '--stall-timeout', '4', expect=3)
 
         self.assertEqual('failed', row['Result'])
         self.assertIn('no progress for', row['Message'])
@@ -67,7 +62,7 @@ class TestStalls(test_host_drain.DrainTestCase):
 
     def test_force_complete_finishes_a_stalled_copy(self):
         busy, row, _result = self.drain_busy_vm(
-            stuck_at_40_percent, '--stall-timeout', '4',
+            cases.stuck_at_40_percent, '--stall-timeout', '4',
             '--on-timeout', 'force-complete')
 
         self.assertEqual('moved', row['Result'])

@@ -29,7 +29,7 @@ from oslo_utils import timeutils
 import requests
 
 from tests.functional import base
-from tests.functional import test_host_empty
+from tests.functional import cases
 
 HOST, OTHER, THIRD = base.HOSTS
 FPGA = 'CUSTOM_FPGA'
@@ -41,7 +41,7 @@ AUDIT_DELETE = 'audit --delete'
 HEALTHY = ('vm', 'move-from', 'move-to', 'evacuated')
 
 
-class ShapesTestCase(test_host_empty.PlacementTestCase):
+class ShapesTestCase(cases.PlacementTestCase):
 
     def host_of(self, server):
         return self.nova_server(server['id'])['OS-EXT-SRV-ATTR:host']

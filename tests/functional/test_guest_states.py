@@ -29,8 +29,7 @@ from nova import context as nova_context
 from nova import objects
 
 from tests.functional import base
-from tests.functional import test_convergence
-from tests.functional import test_host_drain
+from tests.functional import cases
 
 HOST, OTHER, THIRD = base.HOSTS
 POWER_STATE = 'OS-EXT-STS:power_state'
@@ -41,7 +40,7 @@ def live_migrate_body(host=None):
     return {'os-migrateLive': {'host': host, 'block_migration': 'auto'}}
 
 
-class GuestStatesTestCase(test_host_drain.DrainTestCase):
+class GuestStatesTestCase(cases.DrainTestCase):
 
     def setUp(self):
         super().setUp()
@@ -217,7 +216,7 @@ class TestGuestsThatAreNotRunning(GuestStatesTestCase):
         self.assertEqual(power_state.PAUSED, self.power_state(paused))
 
         with self.compute_requests() as seen, \
-                self.live_copies(test_convergence.stuck_at_40_percent):
+                self.live_copies(cases.stuck_at_40_percent):
             # Nova refuses to force a paused VM's migration (409, its
             # vm_state is not active): --timeout bounds a drain that would
             # try again and again.

@@ -15,31 +15,12 @@
 import fixtures
 
 from tests.functional import base
+from tests.functional import cases
 
 HOST, OTHER, THIRD = base.HOSTS
-COLUMNS = ['ID', 'Name', 'Action', 'Result', 'Source', 'Destination',
-           'Duration', 'Message']
 
 
-class DrainTestCase(base.NovaCloudTestCase):
-
-    def drain(self, *args, expect=0):
-        result = self.openstack('host', 'drain', *args, '-f', 'json')
-        self.assertEqual(expect, result.exit_code, result)
-        rows = result.json()
-        if rows:
-            self.assertEqual(COLUMNS, list(rows[0]))
-        return {row['Name']: row for row in rows}
-
-    def service(self, host):
-        return self.admin_api.get_services(
-            host=host, binary='nova-compute')[0]
-
-    def migrations(self):
-        return self.admin_api.api_get('/os-migrations').body['migrations']
-
-
-class TestHostDrain(DrainTestCase):
+class TestHostDrain(cases.DrainTestCase):
 
     def test_every_state_in_two_projects_emptied_states_preserved(self):
         b = self.project_b_api
@@ -280,7 +261,7 @@ class TestHostDrain(DrainTestCase):
         self.assertEqual('enabled', self.service(HOST)['status'])
 
 
-class TestHostUndrain(DrainTestCase):
+class TestHostUndrain(cases.DrainTestCase):
 
     def test_undrain_enables_what_drain_disabled(self):
         self.drain(HOST)
@@ -332,7 +313,7 @@ class TestHostUndrain(DrainTestCase):
         self.assertEqual('enabled', self.service(HOST)['status'])
 
 
-class TestInterruptedDrain(DrainTestCase):
+class TestInterruptedDrain(cases.DrainTestCase):
 
     def test_interrupted_drain_is_resumed_without_moving_twice(self):
         servers = [self.create_active('active-%d' % i, HOST)

@@ -26,7 +26,7 @@ from nova.scheduler.client import report
 from nova.tests import fixtures as nova_fixtures
 
 from tests.functional import base
-from tests.functional import test_host_drain
+from tests.functional import cases
 
 HOST, OTHER, THIRD = base.HOSTS
 HELD = 'held-in-placement'
@@ -37,25 +37,7 @@ def audit(provider):
             % provider)
 
 
-class PlacementTestCase(test_host_drain.DrainTestCase):
-
-    def drain_rows(self, *args, expect=0):
-        """The drain's rows by ID (a leftover's row has no name)."""
-        result = self.openstack('host', 'drain', *args, '-f', 'json')
-        self.assertEqual(expect, result.exit_code, result)
-        return {row['ID']: row for row in result.json()}, result
-
-    def allocations(self, host):
-        provider = self._get_provider_uuid_by_host(host)
-        return self.placement.get(
-            '/resource_providers/%s/allocations' % provider
-        ).body['allocations']
-
-    def held_by(self, status):
-        return {a['consumer']: a for a in status['Allocations']}
-
-
-class TestLeftovers(PlacementTestCase):
+class TestLeftovers(cases.PlacementTestCase):
 
     def orphan_allocation(self, host):
         """An allocation no VM or move of Nova's holds: a random consumer."""
@@ -188,7 +170,7 @@ class TestLeftovers(PlacementTestCase):
         self.assertTrue(status['Placement Empty'])
 
 
-class TestMovesFinishingElsewhere(PlacementTestCase):
+class TestMovesFinishingElsewhere(cases.PlacementTestCase):
 
     def test_a_cold_move_finishing_elsewhere_is_confirmed(self):
         # An operator's cold migration off the host, held where Nova has
@@ -224,7 +206,7 @@ class TestMovesFinishingElsewhere(PlacementTestCase):
         self.assertEqual({}, self.allocations(HOST))
 
 
-class TestCellNotAnswering(PlacementTestCase):
+class TestCellNotAnswering(cases.PlacementTestCase):
     """THIRD's nova-compute is in a second cell, which stops answering."""
 
     NUMBER_OF_CELLS = 2

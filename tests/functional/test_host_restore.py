@@ -15,32 +15,14 @@
 import datetime
 from unittest import mock
 
-from migrationhelper.workflows import drain
+from migrationhelper.workflows import disabled_reason
 from tests.functional import base
-from tests.functional import test_host_drain
+from tests.functional import cases
 
 HOST, OTHER, THIRD = base.HOSTS
 
 
-class RestoreTestCase(test_host_drain.DrainTestCase):
-
-    def restore(self, *args, expect=0):
-        result = self.openstack('host', 'undrain', '--restore', HOST, *args,
-                                '-f', 'json')
-        self.assertEqual(expect, result.exit_code, result)
-        rows = result.json()
-        if rows:
-            self.assertEqual(test_host_drain.COLUMNS, list(rows[0]))
-        return {row['Name']: row for row in rows}
-
-    def host_of(self, server):
-        return self.nova_server(server['id'])['OS-EXT-SRV-ATTR:host']
-
-    def moves_to(self, host):
-        return [m for m in self.migrations() if m['dest_compute'] == host]
-
-
-class TestRestore(RestoreTestCase):
+class TestRestore(cases.RestoreTestCase):
 
     def test_a_workstation_clock_ahead_of_novas_hides_no_vm(self):
         servers = [self.create_active('active', HOST),
@@ -49,10 +31,11 @@ class TestRestore(RestoreTestCase):
         def ahead():
             return datetime.datetime.now(
                 datetime.timezone.utc) + datetime.timedelta(minutes=5)
-        with mock.patch.object(drain, 'workstation_now', ahead):
+        with mock.patch.object(disabled_reason, 'workstation_now', ahead):
             self.drain(HOST)
         # The drain's time is Nova's, not the workstation's.
-        began = drain.drained_at(self.service(HOST)['disabled_reason'])
+        began = disabled_reason.drained_at(
+            self.service(HOST)['disabled_reason'])
         self.assertLess(began, datetime.datetime.now(datetime.timezone.utc))
 
         rows = self.restore()
@@ -233,7 +216,7 @@ class TestRestore(RestoreTestCase):
         self.assertEqual('disabled', self.service(HOST)['status'])
 
 
-class TestRestoreRefused(RestoreTestCase):
+class TestRestoreRefused(cases.RestoreTestCase):
 
     def test_a_host_enabled_by_hand_is_refused_unless_given_since(self):
         server = self.create_active('active', HOST)
@@ -280,7 +263,7 @@ class TestRestoreRefused(RestoreTestCase):
         self.assertEqual('disabled', self.service(HOST)['status'])
 
 
-class TestInterruptedRestore(RestoreTestCase):
+class TestInterruptedRestore(cases.RestoreTestCase):
 
     def test_ctrl_c_leaves_vms_usable_and_running_again_finishes(self):
         servers = [self.create_active('active-%d' % i, HOST)

@@ -24,8 +24,8 @@ from nova.virt import fake
 import yaml
 
 from tests.functional import base
+from tests.functional import cases
 from tests.functional import network_api
-from tests.functional import test_host_drain
 
 HOST, OTHER, THIRD = base.HOSTS
 PCPUS_PER_HOST = 4
@@ -50,7 +50,7 @@ def with_dedicated_cpus(driver, provider_tree, nodename, allocations=None):
     provider_tree.update_inventory(nodename, inventory)
 
 
-class VerdictTestCase(test_host_drain.DrainTestCase):
+class VerdictTestCase(cases.DrainTestCase):
 
     def host_vms(self, host=HOST):
         result = self.openstack('host', 'vms', host, '-f', 'json')

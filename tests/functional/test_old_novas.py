@@ -21,7 +21,7 @@ work on each, and leave Nova as it says.
 from nova.tests.functional.api import client as api_client
 
 from tests.functional import base
-from tests.functional import test_host_restore
+from tests.functional import cases
 
 HOST, OTHER, THIRD = base.HOSTS
 
@@ -147,25 +147,25 @@ class OldNovaSession:
         self.assertEqual([], [a for a in answers if a[3] == 406])
 
 
-class TestRocky(OldNovaSession, test_host_restore.RestoreTestCase):
+class TestRocky(OldNovaSession, cases.RestoreTestCase):
     """2.65: Rocky, the oldest Nova the commands support."""
 
     MAX_VERSION = '2.65'
 
 
-class TestTrain(OldNovaSession, test_host_restore.RestoreTestCase):
+class TestTrain(OldNovaSession, cases.RestoreTestCase):
     """2.79: Train, before 2.87's hypervisor fields."""
 
     MAX_VERSION = '2.79'
 
 
-class TestWallaby(OldNovaSession, test_host_restore.RestoreTestCase):
+class TestWallaby(OldNovaSession, cases.RestoreTestCase):
     """2.88: Wallaby, whose hypervisors lost their resource fields."""
 
     MAX_VERSION = '2.88'
 
 
-class TestAntelope(OldNovaSession, test_host_restore.RestoreTestCase):
+class TestAntelope(OldNovaSession, cases.RestoreTestCase):
     """2.95: 2023.1 Antelope (and 2023.2 Bobcat)."""
 
     MAX_VERSION = '2.95'

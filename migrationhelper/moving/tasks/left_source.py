@@ -30,7 +30,6 @@ from migrationhelper.moving.tasks import base
 from migrationhelper.moving.tasks import confirm_resize
 from migrationhelper.planning import decision
 
-SUCCESSFUL_MIGRATION_STATUSES = vocabulary.SUCCESSFUL_MIGRATION_STATUSES
 # How long a resize that someone else's move left awaiting confirmation is
 # left to them: a drain or an operator confirms within seconds.
 MOVER_CONFIRM_GRACE = 30.0
@@ -95,7 +94,7 @@ def judge(task, server, migration):
     if migration is None:
         if ours:
             problems.append(_('Nova recorded no migration'))
-    elif migration.status not in SUCCESSFUL_MIGRATION_STATUSES:
+    elif migration.status not in vocabulary.SUCCESSFUL_MIGRATION_STATUSES:
         problems.append(_('%(type)s %(id)s ended %(status)s') % {
             'type': migration.migration_type, 'id': migration.id,
             'status': migration.status})
@@ -106,7 +105,7 @@ def judge(task, server, migration):
     if fault:
         problems.append(_('fault: %s') % fault)
     if not ours and server.status != 'ERROR' and migration is not None \
-            and migration.status in SUCCESSFUL_MIGRATION_STATUSES:
+            and migration.status in vocabulary.SUCCESSFUL_MIGRATION_STATUSES:
         # Another actor's move: its status is theirs to choose.
         return base.Result(outcomes.MOVED, _(
             'moved by another request; it is %s') % server.status)
@@ -137,8 +136,8 @@ def check_left(task, known):
     server = task.refresh()
     if server.compute_host == task.source:
         why = failed_on_source(migration, server, task.source)
-        if migration is None or \
-                migration.status not in SUCCESSFUL_MIGRATION_STATUSES:
+        if migration is None or migration.status not in \
+                vocabulary.SUCCESSFUL_MIGRATION_STATUSES:
             said = forensics.failed_request(task.compute, server)
             if said:
                 why += '; ' + said
@@ -151,7 +150,7 @@ def failed_on_source(migration, server, source):
     problems = [_('still on %s') % source]
     if migration is None:
         problems.append(_('Nova recorded no migration'))
-    elif migration.status not in SUCCESSFUL_MIGRATION_STATUSES:
+    elif migration.status not in vocabulary.SUCCESSFUL_MIGRATION_STATUSES:
         problems.append(_('%(type)s %(id)s ended %(status)s') % {
             'type': migration.migration_type, 'id': migration.id,
             'status': migration.status})

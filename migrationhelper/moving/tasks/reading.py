@@ -19,6 +19,7 @@ sends it again while the API is unavailable; nothing here retries.
 from openstack import exceptions as sdk_exceptions
 
 from migrationhelper.cloud import listings
+from migrationhelper.cloud import vocabulary
 from migrationhelper.i18n import _
 
 # What a poll listing says of a VM that did not change since the last look.
@@ -109,8 +110,7 @@ class Reading:
         """
         new = [m for m in self.migrations() if listings.is_new(known, m) and
                m.source_compute == self.source]
-        return self.claim(max(new, key=lambda m: m.created_at or '')
-                          if new else None)
+        return self.claim(vocabulary.newest_migration(new))
 
     def running_migration(self):
         """The live migration Nova is running for the VM, if any."""

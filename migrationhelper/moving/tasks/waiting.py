@@ -34,15 +34,6 @@ MAX_POLL_INTERVAL = 5.0
 # of --stall-timeout, and a copy that ends sooner is never read.
 COPY_READ_INTERVAL = 5.0
 
-# libvirt's post-copy (live_migration_permit_post_copy): the VM runs on
-# the destination while the rest of its memory follows. It can no longer
-# be aborted, and it is bound to end.
-POST_COPY = 'running (post-copy)'
-# Live migration statuses in which Nova is copying the VM (or finishing
-# the copy); before them it waits in nova-compute's queue (accepted,
-# queued, preparing).
-LIVE_MIGRATION_RUNNING = frozenset(('running', POST_COPY, 'post-migrating'))
-
 
 def poll_interval(elapsed):
     return min(MAX_POLL_INTERVAL, max(MIN_POLL_INTERVAL, elapsed / 10.0))
@@ -82,7 +73,7 @@ class Waiting:
             if migration is None and not self.stale:
                 migration = self.progress_record()
             status = migration.status if migration is not None else None
-            if status not in LIVE_MIGRATION_RUNNING:
+            if status not in vocabulary.LIVE_MIGRATION_RUNNING:
                 if now - self.queued_since >= self.options.timeout:
                     raise errors.TimedOut()
                 return
@@ -93,7 +84,7 @@ class Waiting:
             self.deadline = now + self.options.timeout
             self.copy_read_at = now
         listed = self.listed_move(self.known)
-        if listed is not None and listed.status == POST_COPY:
+        if listed is not None and listed.status == vocabulary.POST_COPY:
             self.switched_to_post_copy()
         if now >= self.deadline:
             raise errors.TimedOut()
@@ -102,7 +93,7 @@ class Waiting:
             self.copy_read_at = now
             migration = self.progress_record()
             if migration is not None and \
-                    migration.status in LIVE_MIGRATION_RUNNING:
+                    migration.status in vocabulary.LIVE_MIGRATION_RUNNING:
                 self.watch_copy(now, migration)
 
     def copy_read_interval(self):
@@ -122,8 +113,7 @@ class Waiting:
             return None
         new = [m for m in self.listed_moves if listings.is_new(known, m) and
                m.source_compute == self.source]
-        return self.claim(max(new, key=lambda m: m.created_at or '',
-                              default=None))
+        return self.claim(vocabulary.newest_migration(new))
 
     def progress_record(self):
         """The running migration's record; None if Nova would not say.
@@ -147,7 +137,7 @@ class Waiting:
         stall rule, start after them. Once in post-copy the migration can
         be neither aborted nor stalled: the watch ends.
         """
-        if migration.status == POST_COPY:
+        if migration.status == vocabulary.POST_COPY:
             self.switched_to_post_copy()
             return
         copy = self.copy

@@ -25,6 +25,12 @@ import copy
 import datetime
 
 from openstack import exceptions as sdk_exceptions
+import testtools
+
+from migrationhelper.cloud import hosts
+from migrationhelper.moving import engine
+from migrationhelper.planning import decision
+from migrationhelper.planning import plan
 
 EPOCH = datetime.datetime(2026, 1, 1)
 
@@ -364,3 +370,45 @@ def busy_refusal(nova, server_id):
         return FakeNova.live_migrate_server(nova, server, host,
                                             block_migration)
     return refused
+
+
+def planned(server, action):
+    return plan.PlannedServer(
+        server, hosts.ComputeHost(server.compute_host),
+        decision.ServerFacts(server.status), decision.Decision(action))
+
+
+class EngineTestCase(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.clock = Clock()
+        self.nova = FakeNova(self.clock)
+
+    def run_engine(self, plans, **options):
+        self.engine = engine.Engine(
+            self.nova, engine.Options(**options), clock=self.clock,
+            sleep=self.clock.sleep)
+        return self.engine.run(plans)
+
+    def live(self, name, host='src'):
+        return planned(self.nova.add(name, host), decision.LIVE_MIGRATE)
+
+    def cold(self, name, host='src'):
+        return planned(self.nova.add(name, host, 'SHUTOFF'),
+                       decision.COLD_MIGRATE)
+
+    def run_reported(self, plans, **options):
+        """Run the engine; return the rows and (time, VM, text) reports."""
+        reports = []
+
+        class Report:
+            def __call__(_self, task, text):
+                reports.append((self.clock.now, task.server.name, text))
+
+            def status(_self, counts):
+                pass
+        self.engine = engine.Engine(
+            self.nova, engine.Options(**options), progress=Report(),
+            clock=self.clock, sleep=self.clock.sleep)
+        return self.engine.run(plans), reports

@@ -14,17 +14,19 @@
 
 import testtools
 
+from migrationhelper.cloud import vocabulary
 from migrationhelper.planning import capacity as c
 
 
 def host(vcpu_free, ram_free, disk_free=100, max_vcpu=None, max_ram=None):
-    return {c.VCPU: c.Resource(0, vcpu_free, max_vcpu),
-            c.MEMORY_MB: c.Resource(0, ram_free, max_ram),
-            c.DISK_GB: c.Resource(0, disk_free)}
+    return {vocabulary.VCPU: c.Resource(0, vcpu_free, max_vcpu),
+            vocabulary.MEMORY_MB: c.Resource(0, ram_free, max_ram),
+            vocabulary.DISK_GB: c.Resource(0, disk_free)}
 
 
 def vm(vcpu, ram, disk=1):
-    return {c.VCPU: vcpu, c.MEMORY_MB: ram, c.DISK_GB: disk}
+    return {vocabulary.VCPU: vcpu, vocabulary.MEMORY_MB: ram,
+            vocabulary.DISK_GB: disk}
 
 
 class TestUsable(testtools.TestCase):

@@ -16,7 +16,6 @@ import dataclasses
 
 from keystoneauth1 import exceptions as ks_exceptions
 from openstack import exceptions as sdk_exceptions
-import testtools
 
 from migrationhelper.cloud import hosts
 from migrationhelper.cloud import listings
@@ -29,50 +28,10 @@ from migrationhelper.planning import decision
 from migrationhelper.planning import plan
 from migrationhelper.tests.unit import fake_nova
 
-
-def planned(server, action):
-    return plan.PlannedServer(
-        server, hosts.ComputeHost(server.compute_host),
-        decision.ServerFacts(server.status), decision.Decision(action))
+planned = fake_nova.planned
 
 
-class EngineTestCase(testtools.TestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.clock = fake_nova.Clock()
-        self.nova = fake_nova.FakeNova(self.clock)
-
-    def run_engine(self, plans, **options):
-        self.engine = engine.Engine(
-            self.nova, engine.Options(**options), clock=self.clock,
-            sleep=self.clock.sleep)
-        return self.engine.run(plans)
-
-    def live(self, name, host='src'):
-        return planned(self.nova.add(name, host), decision.LIVE_MIGRATE)
-
-    def cold(self, name, host='src'):
-        return planned(self.nova.add(name, host, 'SHUTOFF'),
-                       decision.COLD_MIGRATE)
-
-    def run_reported(self, plans, **options):
-        """Run the engine; return the rows and (time, VM, text) reports."""
-        reports = []
-
-        class Report:
-            def __call__(_self, task, text):
-                reports.append((self.clock.now, task.server.name, text))
-
-            def status(_self, counts):
-                pass
-        self.engine = engine.Engine(
-            self.nova, engine.Options(**options), progress=Report(),
-            clock=self.clock, sleep=self.clock.sleep)
-        return self.engine.run(plans), reports
-
-
-class TestLanes(EngineTestCase):
+class TestLanes(fake_nova.EngineTestCase):
 
     def test_live_migrations_per_source_one_running_one_queued(self):
         rows = self.run_engine([self.live('vm-%d' % i) for i in range(5)])
@@ -105,7 +64,7 @@ class TestLanes(EngineTestCase):
         self.assertEqual(1, self.nova.most_in_flight())
 
 
-class TestNovasClockAndLanes(EngineTestCase):
+class TestNovasClockAndLanes(fake_nova.EngineTestCase):
 
     def test_a_live_migrations_deadline_runs_from_when_nova_starts_it(self):
         self.nova.live_seconds = 6.0
@@ -158,7 +117,7 @@ class TestNovasClockAndLanes(EngineTestCase):
         self.assertEqual(4, self.nova.calls['live_migrate_server'])
 
 
-class TestPolling(EngineTestCase):
+class TestPolling(fake_nova.EngineTestCase):
 
     def gets_for(self, seconds, unrelated=0):
         self.clock = fake_nova.Clock()
@@ -229,7 +188,7 @@ class TestPolling(EngineTestCase):
                          migration_reads(frozenset()))
 
 
-class TestFewerReads(EngineTestCase):
+class TestFewerReads(fake_nova.EngineTestCase):
     """What the engine need not ask Nova, and what it sends first."""
 
     def test_live_migrations_are_sent_before_cold_moves(self):
@@ -309,7 +268,7 @@ class TestFewerReads(EngineTestCase):
         self.assertEqual(0, self.nova.calls['servers'])
 
 
-class TestOutcomes(EngineTestCase):
+class TestOutcomes(fake_nova.EngineTestCase):
 
     def test_ctrl_c_accounts_for_every_vm(self):
         plans = [self.live('vm-%d' % i) for i in range(4)]
@@ -386,7 +345,7 @@ class TestOutcomes(EngineTestCase):
         self.assertEqual([], self.nova.moves)
 
 
-class TestConvergence(EngineTestCase):
+class TestConvergence(fake_nova.EngineTestCase):
     """Live migrations that stop converging, on the fake clock."""
 
     def test_a_copy_stuck_at_40_percent_is_aborted_at_the_stall_timeout(self):
@@ -482,7 +441,7 @@ class TestConvergence(EngineTestCase):
         self.assertGreater(self.nova.calls['refused'], 0)
 
 
-class TestNovasWordDecides(EngineTestCase):
+class TestNovasWordDecides(fake_nova.EngineTestCase):
     """What Nova shows ends a wait, whatever the shared listing says."""
 
     def test_a_move_nova_drops_before_its_record_is_seen_within_seconds(
@@ -610,7 +569,7 @@ class TestNovasWordDecides(EngineTestCase):
                       row.message)
 
 
-class TestStatusLine(EngineTestCase):
+class TestStatusLine(fake_nova.EngineTestCase):
 
     def test_the_counts_say_what_they_count_with_each_event(self):
         seen = []
@@ -641,7 +600,7 @@ class TestStatusLine(EngineTestCase):
                           'in flight': 0, 'left': 0}, statuses[-1])
 
 
-class TestReviewFindings(EngineTestCase):
+class TestReviewFindings(fake_nova.EngineTestCase):
 
     def test_a_guest_paused_since_the_plan_is_never_reset(self):
         server = self.nova.add('vm', 'src', 'ERROR')

@@ -14,6 +14,7 @@
 
 import testtools
 
+from migrationhelper.cloud import vocabulary
 from migrationhelper.planning import capacity as c
 from migrationhelper.planning import demand
 from migrationhelper.planning import placement_model as m
@@ -22,9 +23,9 @@ SOURCE = 'src'
 
 
 def room(vcpu=10, ram=8192, disk=100, max_vcpu=None):
-    return {c.VCPU: c.Resource(0, vcpu, max_vcpu),
-            c.MEMORY_MB: c.Resource(0, ram),
-            c.DISK_GB: c.Resource(0, disk)}
+    return {vocabulary.VCPU: c.Resource(0, vcpu, max_vcpu),
+            vocabulary.MEMORY_MB: c.Resource(0, ram),
+            vocabulary.DISK_GB: c.Resource(0, disk)}
 
 
 def host(name, zone='nova', traits=(), **kwargs):
@@ -34,7 +35,8 @@ def host(name, zone='nova', traits=(), **kwargs):
 def vm(key, ram=512, vcpu=1, disk=1, **kwargs):
     kwargs.setdefault('source', SOURCE)
     return m.Needs(key=key, label=key,
-                   demand={c.VCPU: vcpu, c.MEMORY_MB: ram, c.DISK_GB: disk},
+                   demand={vocabulary.VCPU: vcpu, vocabulary.MEMORY_MB: ram,
+                           vocabulary.DISK_GB: disk},
                    **kwargs)
 
 

@@ -29,10 +29,9 @@ from migrationhelper import errors
 from migrationhelper.moving import outcomes
 from migrationhelper.moving.tasks import recheck
 from migrationhelper.tests.unit import fake_nova
-from migrationhelper.tests.unit import test_engine
 
 
-class TestPreconditions(test_engine.EngineTestCase):
+class TestPreconditions(fake_nova.EngineTestCase):
 
     def test_a_vm_another_actor_moves_first_is_never_sent_a_move(self):
         plan = self.live('vm')

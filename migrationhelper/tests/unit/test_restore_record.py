@@ -20,6 +20,7 @@ import testtools
 
 from migrationhelper.cloud import hosts
 from migrationhelper.moving import engine
+from migrationhelper.workflows import disabled_reason
 from migrationhelper.workflows import drain
 from migrationhelper.workflows import restore
 
@@ -40,29 +41,29 @@ def request(compute_host, since=None):
 class TestDrainReason(testtools.TestCase):
 
     def test_the_time_a_drain_writes_is_read_back(self):
-        reason = drain.disable_reason(user='ops admin', now=DRAINED)
+        reason = disabled_reason.compose(user='ops admin', now=DRAINED)
         self.assertEqual(
             'migrationhelper: drained by ops admin at 2026-11-26T08:00:05Z',
             reason)
-        self.assertEqual(DRAINED, drain.drained_at(reason))
+        self.assertEqual(DRAINED, disabled_reason.drained_at(reason))
 
     def test_the_operators_reason_keeps_who_and_when(self):
-        reason = drain.disable_reason('CHG-1234 RAM swap', user='alice',
-                                      now=DRAINED)
+        reason = disabled_reason.compose('CHG-1234 RAM swap', user='alice',
+                                         now=DRAINED)
         self.assertEqual('migrationhelper: CHG-1234 RAM swap; drained by '
                          'alice at 2026-11-26T08:00:05Z', reason)
-        self.assertEqual(DRAINED, drain.drained_at(reason))
+        self.assertEqual(DRAINED, disabled_reason.drained_at(reason))
 
     def test_a_long_reason_is_cut_to_what_nova_keeps(self):
-        reason = drain.disable_reason('x' * 300, user='alice', now=DRAINED)
-        self.assertEqual(drain.REASON_MAX_LENGTH, len(reason))
-        self.assertEqual(DRAINED, drain.drained_at(reason))
+        reason = disabled_reason.compose('x' * 300, user='alice', now=DRAINED)
+        self.assertEqual(disabled_reason.REASON_MAX_LENGTH, len(reason))
+        self.assertEqual(DRAINED, disabled_reason.drained_at(reason))
 
     def test_reasons_without_a_drain_time(self):
         for reason in (None, '', 'failed PSU',
                        'migrationhelper: CHG-1234 kernel upgrade',
                        'migrationhelper: drained by x at yesterday'):
-            self.assertIsNone(drain.drained_at(reason), reason)
+            self.assertIsNone(disabled_reason.drained_at(reason), reason)
 
 
 class TestParseTime(testtools.TestCase):
@@ -80,13 +81,13 @@ class TestParseTime(testtools.TestCase):
 class TestDrainBegan(testtools.TestCase):
 
     def test_from_the_drain_reason_of_a_disabled_host(self):
-        reason = drain.disable_reason(user='ops', now=DRAINED)
+        reason = disabled_reason.compose(user='ops', now=DRAINED)
         self.assertEqual(DRAINED,
                          restore.drain_began(request(host(reason=reason))))
 
     def test_since_wins(self):
         since = DRAINED - datetime.timedelta(hours=1)
-        reason = drain.disable_reason(user='ops', now=DRAINED)
+        reason = disabled_reason.compose(user='ops', now=DRAINED)
         self.assertEqual(since, restore.drain_began(
             request(host(reason=reason), since)))
         self.assertEqual(since, restore.drain_began(
@@ -111,39 +112,39 @@ class TestNovasClock(testtools.TestCase):
     def test_the_drains_time_is_novas(self):
         ahead = datetime.datetime(2026, 12, 3, 12, 5, 0,
                                   tzinfo=datetime.timezone.utc)
-        reason = drain.disable_reason(user='ops', now=ahead)
-        corrected = drain.on_novas_clock(reason,
-                                         '2026-12-03T12:00:01.123456')
+        reason = disabled_reason.compose(user='ops', now=ahead)
+        corrected = disabled_reason.on_novas_clock(
+            reason, '2026-12-03T12:00:01.123456')
         self.assertEqual(
             'migrationhelper: drained by ops at 2026-12-03T12:00:01Z',
             corrected)
         self.assertEqual(datetime.datetime(
             2026, 12, 3, 12, 0, 1, tzinfo=datetime.timezone.utc),
-            drain.drained_at(corrected))
+            disabled_reason.drained_at(corrected))
 
     def test_reasons_without_a_time_are_kept(self):
         for reason in ('migrationhelper: kernel upgrade', 'hardware'):
-            self.assertEqual(reason, drain.on_novas_clock(
+            self.assertEqual(reason, disabled_reason.on_novas_clock(
                 reason, '2026-12-03T12:00:01'))
-        reason = drain.disable_reason(user='ops')
-        self.assertEqual(reason, drain.on_novas_clock(reason, None))
+        reason = disabled_reason.compose(user='ops')
+        self.assertEqual(reason, disabled_reason.on_novas_clock(reason, None))
 
     def test_the_reason_says_when_the_host_was_disabled(self):
         # Written when the command began; the plan then took a while.
         began = datetime.datetime(2026, 12, 3, 12, 0, 0,
                                   tzinfo=datetime.timezone.utc)
-        reason = drain.disable_reason(user='ops', now=began)
+        reason = disabled_reason.compose(user='ops', now=began)
         updates = []
 
         class Compute:
-            def update_service(self, service_id, status, disabled_reason):
-                updates.append(disabled_reason)
-                return mock.Mock(updated_at=drain.drained_at(
-                    disabled_reason).strftime('%Y-%m-%dT%H:%M:%S'))
-        before = drain.workstation_now().replace(microsecond=0)
+            def update_service(self, service_id, status, **fields):
+                updates.append(fields['disabled_reason'])
+                return mock.Mock(updated_at=disabled_reason.drained_at(
+                    updates[-1]).strftime('%Y-%m-%dT%H:%M:%S'))
+        before = disabled_reason.workstation_now().replace(microsecond=0)
         drain.disable_hosts(Compute(), [mock.Mock(status='enabled',
                                                   service_id='svc')], reason)
         # Stamped when sent: Nova's time of the update (the same here)
         # needs no second update.
         self.assertEqual(1, len(updates))
-        self.assertGreaterEqual(drain.drained_at(updates[0]), before)
+        self.assertGreaterEqual(disabled_reason.drained_at(updates[0]), before)
