@@ -400,21 +400,34 @@ def status_accounting(bench):
 
 
 def import_cost():
-    """Microseconds our modules add to an `openstack` start-up."""
-    code = ('import openstackclient.shell, osc_lib.command.command, '
-            'osc_lib.cli.format_columns, osc_lib.utils, openstack, cliff, '
-            'oslo_i18n, keystoneauth1.exceptions\n'
-            'import migrationhelper.plugin, migrationhelper.v1.host, '
-            'migrationhelper.v1.server')
+    """Milliseconds our modules add to an ``openstack`` start-up.
+
+    OSC imports every plugin's ``plugin.py`` on every call; cliff imports
+    a command's module (and what it imports) only when that command runs,
+    all of them only for ``openstack help``. Measured after what OSC
+    imports anyway, median of five processes.
+
+    :returns: (plugin.py, the host commands' module) in ms.
+    """
+    code = (
+        'import time\n'
+        'import openstackclient.shell, osc_lib.command.command, '
+        'osc_lib.cli.format_columns, osc_lib.utils, openstack, cliff, '
+        'oslo_i18n, keystoneauth1.exceptions, openstack.connection\n'
+        'import sys; sys.modules.pop("migrationhelper.plugin", None)\n'
+        't = time.perf_counter()\n'
+        'import migrationhelper.plugin\n'
+        'p = time.perf_counter()\n'
+        'import migrationhelper.v1.host\n'
+        'h = time.perf_counter()\n'
+        'print((p - t) * 1000, (h - p) * 1000)\n')
     runs = []
     for _ in range(5):
-        out = subprocess.run([sys.executable, '-X', 'importtime', '-c', code],
-                             capture_output=True, text=True).stderr
-        runs.append(sum(
-            int(m.group(1)) for m in re.finditer(
-                r'import time:\s+(\d+) \|\s+\d+ \|\s+.*migrationhelper',
-                out)))
-    return sorted(runs)[len(runs) // 2]
+        out = subprocess.run([sys.executable, '-c', code],
+                             capture_output=True, text=True).stdout.split()
+        runs.append((float(out[0]), float(out[1])))
+    return (sorted(r[0] for r in runs)[len(runs) // 2],
+            sorted(r[1] for r in runs)[len(runs) // 2])
 
 
 RUNS = 5
@@ -568,10 +581,13 @@ def main(only=None, count=None, runs=None):
     listing_rows(row)
     polling_row(row)
 
-    cost = import_cost()
-    row('start-up: what our modules add to every openstack call',
-        '%.1f ms' % (cost / 1000.0), '< 10 ms',
-        'met' if cost < 10000 else 'MISSED')
+    plugin_ms, command_ms = import_cost()
+    row('start-up: plugin.py, imported on every openstack call',
+        '%.1f ms' % plugin_ms, '< 10 ms',
+        'met' if plugin_ms < 10 else 'MISSED')
+    row('start-up: the host commands\' module, when one runs or for help',
+        '%.1f ms' % command_ms, '< 100 ms',
+        'met' if command_ms < 100 else 'MISSED')
     print('\nmachine: %s, %s, Python %s; move time on the fake hypervisor '
           '%.1f s' % (platform.machine(), platform.processor() or '?',
                       platform.python_version(), MOVE_SECONDS))
