@@ -64,6 +64,7 @@ from migrationhelper.moving import tasks
 from migrationhelper.moving.tasks import base
 from migrationhelper.moving.tasks import reading
 from migrationhelper.moving.tasks import waiting
+from migrationhelper.planning import decision
 
 LANE_LIMITS = {base.LIVE: defaults.LIVE_PER_SOURCE,
                base.COLD: defaults.COLD_PER_SOURCE}
@@ -100,10 +101,7 @@ class Options:
     wait: bool = True
     # Moves in flight in all; None: only the lanes limit them.
     max_parallel: int | None = None
-    # The operator confirmed hosts that are down are fenced (--evacuate).
-    allow_evacuate: bool = False
-    # The operator accepts downtime for VMs that cannot move live cleanly.
-    allow_downtime: bool = False
+    consent: decision.Consent = decision.Consent()
 
 
 def idle(seconds):

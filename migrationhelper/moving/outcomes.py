@@ -56,6 +56,10 @@ class Outcome:
     # deleted it, or (restoring) it was moved on since the drain.
     settled: bool = False
 
+    def add_note(self, text):
+        """Say more of the row, after what it says already."""
+        self.message = '; '.join(filter(None, (self.message, text)))
+
 
 def planned_outcomes(planned, options):
     """The dry run: what would be done, with nothing changed."""

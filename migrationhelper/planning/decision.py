@@ -165,6 +165,19 @@ class Decision(typing.NamedTuple):
     downtime: bool = False
 
 
+@dataclasses.dataclass(frozen=True)
+class Consent:
+    """What the operator allowed, carried once from the command line.
+
+    To every decision: the plan's, and each task's when it decides again.
+    """
+
+    # Hosts that are down are fenced (--evacuate).
+    evacuate: bool = False
+    # Downtime for VMs that cannot move live cleanly (--allow-downtime).
+    downtime: bool = False
+
+
 def decide(server, host, allow_evacuate=False, allow_downtime=False):
     """Return the :class:`Decision` for one VM on one host.
 

@@ -235,6 +235,25 @@ def vm_needs(planned, asked, read):
         only_hosts_why=why)
 
 
+def receivers(compute_hosts, target=None, excluded=(), target_refused=None):
+    """The hosts that may take the VMs: --target-host alone, or every open one.
+
+    :param excluded: hosts that take none (those being drained).
+    :param target_refused: why the target may not take them, if it may
+        not.
+    :raises CommandError: a target refused, or closed; nothing changed.
+    """
+    if target is None:
+        return hosts.receiving_hosts(compute_hosts, excluded=excluded)
+    if target_refused:
+        raise exceptions.CommandError(target_refused)
+    if not hosts.can_receive(target):
+        raise exceptions.CommandError(_(
+            'Target host %s cannot take VMs: its service is disabled or '
+            'down.') % target.host)
+    return [target]
+
+
 def place_or_refuse(compute, placement, planned, receiving, warn,
                     refuse=True, only_hosts=None, compute_hosts=()):
     """The plan with destinations; refuse if a VM has nowhere to go.

@@ -54,8 +54,6 @@ class Reads:
 
     :param network: the SDK's network proxy, or None: ports are then not
         judged.
-    :param allow_downtime: VMs that cannot move live cleanly move anyway
-        (``--allow-downtime``).
     :param volumes: the SDK's block-storage proxy, or None: what the boot
         volume of a VM booted from a volume asks is then not read, and
         the plan does not judge where it can go.
@@ -64,12 +62,11 @@ class Reads:
     """
 
     network: object = None
-    allow_downtime: bool = False
     volumes: object = None
     identity: object = None
 
 
-def plan_host(compute, host, allow_evacuate=False, migrations=None,
+def plan_host(compute, host, consent=decision.Consent(), migrations=None,
               reads=Reads()):
     """List ``host``'s servers and decide the move each one needs.
 
@@ -83,15 +80,15 @@ def plan_host(compute, host, allow_evacuate=False, migrations=None,
         migrations = listings.list_host_migrations(compute, host)
     planned = _plan(compute, servers, {host.host: host},
                     listings.latest_migrations(migrations or []),
-                    allow_evacuate, reads, binding_host_id=host.host)
+                    consent, reads, binding_host_id=host.host)
     if migrations is None:
         return planned
     known = listings.known_migrations(migrations)
     return [dataclasses.replace(p, known_migrations=known) for p in planned]
 
 
-def plan_servers(compute, servers, compute_hosts, allow_evacuate=False,
-                 reads=Reads()):
+def plan_servers(compute, servers, compute_hosts,
+                 consent=decision.Consent(), reads=Reads()):
     """Decide the move of each of ``servers``, wherever they are.
 
     :param reads: :class:`Reads`; ports are listed per VM.
@@ -102,10 +99,10 @@ def plan_servers(compute, servers, compute_hosts, allow_evacuate=False,
             latest.update(listings.latest_migrations(
                 compute.migrations(server_id=server.id)))
     return _plan(compute, servers, {h.host: h for h in compute_hosts},
-                 latest, allow_evacuate, reads)
+                 latest, consent, reads)
 
 
-def _plan(compute, servers, hosts_by_name, latest, allow_evacuate, reads,
+def _plan(compute, servers, hosts_by_name, latest, consent, reads,
           **port_query):
     """Decide twice: what each VM's state asks, then its live limits.
 
@@ -120,7 +117,7 @@ def _plan(compute, servers, hosts_by_name, latest, allow_evacuate, reads,
             vm_facts.of_server(compute, server, latest.get(server.id)),
             project_name=names.get(server.project_id))
         first.append((server, source, facts, decision.decide(
-            facts, vm_facts.of_host(source), allow_evacuate)))
+            facts, vm_facts.of_host(source), consent.evacuate)))
     # A VM waited for is decided again when its task ends: it may move.
     moving = [s for s, _h, _f, d in first
               if d.action in decision.NEEDS_ROOM | {decision.WAIT}]
@@ -155,7 +152,7 @@ def _plan(compute, servers, hosts_by_name, latest, allow_evacuate, reads,
         planned.append(PlannedServer(
             server, source, facts,
             decision.decide(facts, vm_facts.of_host(source),
-                            allow_evacuate, reads.allow_downtime),
+                            consent.evacuate, consent.downtime),
             image_properties=properties,
             port_requests=ports.asking.get(server.id, ()), live=limit))
     return sorted(planned, key=lambda p: (p.server.name or '', p.server.id))

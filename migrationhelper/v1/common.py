@@ -32,6 +32,7 @@ from migrationhelper.i18n import _
 from migrationhelper.moving import engine
 from migrationhelper.moving import outcomes
 from migrationhelper.moving import progress
+from migrationhelper.planning import decision
 from migrationhelper.planning import plan
 from migrationhelper.v1 import clients
 from migrationhelper.v1 import notices
@@ -102,14 +103,12 @@ def _whole_number(minimum):
     return parse
 
 
-def add_move_options(parser, choose_host=True):
-    """The options of every command that moves VMs.
+def add_move_options(parser):
+    """The options of drain and smart-migrate, which choose where VMs go.
 
-    :param choose_host: whether the operator chooses where VMs go
-        (``--target-host``, ``--evacuate``); a restore does not.
+    A restore takes only the engine's (add_engine_options).
     """
-    if choose_host:
-        _add_host_choice(parser)
+    _add_host_choice(parser)
     add_engine_options(parser)
     parser.add_argument(
         '--dry-run', action='store_true', default=False,
@@ -222,15 +221,15 @@ def engine_options(parsed_args, target_host=None):
         stall_timeout=parsed_args.stall_timeout,
         wait=parsed_args.wait,
         max_parallel=parsed_args.max_parallel,
-        allow_evacuate=getattr(parsed_args, 'evacuate', False),
-        allow_downtime=parsed_args.allow_downtime,
+        consent=decision.Consent(
+            evacuate=getattr(parsed_args, 'evacuate', False),
+            downtime=parsed_args.allow_downtime),
     )
 
 
 def plan_reads(app, parsed_args):
     """What the plan reads beyond the listings (ports), and the consent."""
     return plan.Reads(network=clients.network(app),
-                      allow_downtime=parsed_args.allow_downtime,
                       volumes=clients.block_storage(app),
                       identity=clients.identity(app))
 

@@ -282,7 +282,6 @@ class DrainHost(common.MoveCommand):
             reason=disabled_reason.compose(parsed_args.disable_reason,
                                            user=clients.user_name(self.app)),
             check_capacity=parsed_args.check_capacity,
-            allow_evacuate=parsed_args.evacuate,
             reads=common.plan_reads(self.app, parsed_args),
             same_version=parsed_args.same_version)
         outcomes, stop = drain.drain(

@@ -45,7 +45,6 @@ class SmartMigrate(common.MoveCommand):
                 target=target, same_version=parsed_args.same_version,
                 check_capacity=parsed_args.check_capacity,
                 dry_run=parsed_args.dry_run,
-                allow_evacuate=parsed_args.evacuate,
                 reads=common.plan_reads(self.app, parsed_args)),
             reporter, self.warn)
         return self.results(rows, stop, reporter)

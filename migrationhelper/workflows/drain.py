@@ -23,9 +23,7 @@ reported.
 import dataclasses
 import shlex
 
-from osc_lib import exceptions
 
-from migrationhelper.cloud import hosts
 from migrationhelper.cloud import listings
 from migrationhelper.cloud import vocabulary
 from migrationhelper.i18n import _
@@ -48,7 +46,6 @@ class Request:
     disable: bool = True
     reason: str = ''
     check_capacity: bool = True
-    allow_evacuate: bool = False
     reads: plan.Reads = plan.Reads()
     same_version: bool = False
 
@@ -65,7 +62,7 @@ def plan_drain(compute, placement, request):
     planned, accounts = [], []
     for host in request.hosts:
         migrations = listings.list_host_migrations(compute, host)
-        on_host = plan.plan_host(compute, host, request.allow_evacuate,
+        on_host = plan.plan_host(compute, host, request.options.consent,
                                  migrations, request.reads)
         listed = {p.server.id for p in on_host}
         accounts.append((host, emptiness.account(
@@ -112,16 +109,10 @@ def receivers(request):
     """The hosts that can take the VMs: only --target-host, if given."""
     drained = {h.host for h in request.hosts}
     target = request.options.target_host
-    if target is not None:
-        if target.host in drained:
-            raise exceptions.CommandError(_(
-                'Target host %s is being drained.') % target.host)
-        if not hosts.can_receive(target):
-            raise exceptions.CommandError(_(
-                'Target host %s cannot take VMs: its service is disabled or '
-                'down.') % target.host)
-        return [target]
-    return hosts.receiving_hosts(request.compute_hosts, excluded=drained)
+    return destinations.receivers(
+        request.compute_hosts, target, excluded=drained,
+        target_refused=_('Target host %s is being drained.') % target.host
+        if target is not None and target.host in drained else None)
 
 
 def disable_hosts(compute, hosts, reason):
@@ -163,8 +154,7 @@ def verify_empty(compute, placement, hosts, rows, sleep=None):
                     _('arrived on the host during the drain')))
             elif row.result == outcomes.MOVED:
                 row.result = outcomes.FAILED
-                row.message = '; '.join(filter(None, (
-                    row.message, _('Nova still lists it on %s') % host.host)))
+                row.add_note(_('Nova still lists it on %s') % host.host)
         holders = emptiness.account_settled(
             compute, placement, host, servers,
             listings.list_host_migrations(compute, host),

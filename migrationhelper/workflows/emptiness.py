@@ -137,8 +137,7 @@ def add_leftover_rows(host, holders, rows):
         row = by_id.get(holder.server_id)
         if holder.kind in (consumers.MOVING_FROM,
                            consumers.EVACUATED) and row is not None:
-            row.message = '; '.join(filter(None, (
-                row.message, consumers.describe(holder))))
+            row.add_note(consumers.describe(holder))
             continue
         rows.append(outcomes.Outcome(
             holder.consumer, row.name if row is not None else '',

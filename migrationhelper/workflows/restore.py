@@ -141,7 +141,7 @@ def plan_restore(compute, request, since):
         else:
             away.append(server)
     planned = plan.plan_servers(compute, away, request.compute_hosts,
-                                reads=request.reads)
+                                request.options.consent, request.reads)
     return ([_back_to(p, host) for p in planned],
             settled + offloaded_since(compute, host.host, since))
 
@@ -262,8 +262,7 @@ def verify_back(compute, host, rows):
     for row in rows:
         if row.result == outcomes.MOVED and row.server_id not in on_host:
             row.result = outcomes.FAILED
-            row.message = '; '.join(filter(None, (
-                row.message, _('Nova does not list it on %s') % host.host)))
+            row.add_note(_('Nova does not list it on %s') % host.host)
     return rows
 
 

@@ -20,7 +20,6 @@ placement model gives each a host (of the same hypervisor with
 
 import dataclasses
 
-from osc_lib import exceptions
 
 from migrationhelper.cloud import hosts
 from migrationhelper.cloud import listings
@@ -40,7 +39,6 @@ class Request:
     same_version: bool = False
     check_capacity: bool = True
     dry_run: bool = False
-    allow_evacuate: bool = False
     reads: plan.Reads = plan.Reads()
 
 
@@ -62,8 +60,7 @@ def plan_servers(compute, placement, request, warn):
     """The servers' plan with destinations, or CommandError, nothing done."""
     servers = listings.find_servers(compute, request.names)
     planned = plan.plan_servers(compute, servers, request.compute_hosts,
-                                allow_evacuate=request.allow_evacuate,
-                                reads=request.reads)
+                                request.options.consent, request.reads)
     receiving = receivers(request, planned, warn)
     return destinations.place_or_refuse(
         compute, placement, planned, receiving, warn,
@@ -80,21 +77,17 @@ def receivers(request, planned, warn):
     hypervisor differs from a source is warned about.
     """
     target = request.target
-    if target is None:
-        return hosts.receiving_hosts(request.compute_hosts)
     sources = _sources(planned)
-    if target.host in sources:
+    refused = None
+    if target is not None and target.host in sources:
         on_it = [p.server.name or p.server.id for p in planned
                  if p.source and p.source.host == target.host]
-        raise exceptions.CommandError(_(
-            'Target host %(host)s already holds %(servers)s: choose another '
-            'target.') % {
-            'host': target.host, 'servers': ', '.join(on_it)})
-    if not hosts.can_receive(target):
-        raise exceptions.CommandError(_(
-            'Target host %s cannot take VMs: its service is disabled or '
-            'down.') % target.host)
-    if not request.same_version:
+        refused = _('Target host %(host)s already holds %(servers)s: choose '
+                    'another target.') % {
+            'host': target.host, 'servers': ', '.join(on_it)}
+    receiving = destinations.receivers(request.compute_hosts, target,
+                                       target_refused=refused)
+    if target is not None and not request.same_version:
         for source in sources.values():
             if not hosts.same_hypervisor(source, target):
                 warn(_('Hypervisors differ: %(source)s runs %(stype)s '
@@ -104,7 +97,7 @@ def receivers(request, planned, warn):
                     'sversion': source.hypervisor_version,
                     'target': target.host, 'ttype': target.hypervisor_type,
                     'tversion': target.hypervisor_version})
-    return [target]
+    return receiving
 
 
 def _sources(planned):

@@ -73,8 +73,8 @@ def decide_now(task, server):
         no_evacuation=planned.no_evacuation)
     new = decision.decide(facts,
                           vm_facts.of_host(task.planned.source),
-                          task.options.allow_evacuate,
-                          task.options.allow_downtime)
+                          task.options.consent.evacuate,
+                          task.options.consent.downtime)
     task.action = new.action
     task.note_downtime(new)
     if new.action == decision.SKIP:
