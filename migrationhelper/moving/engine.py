@@ -54,7 +54,6 @@ import datetime
 import time
 
 from migrationhelper.cloud import guard
-from migrationhelper.cloud import listings
 from migrationhelper.cloud import vocabulary
 from migrationhelper import defaults
 from migrationhelper import errors
@@ -72,10 +71,6 @@ LANE_LIMITS = {base.LIVE: defaults.LIVE_PER_SOURCE,
 # Moves starting at once on one source whose VMs are read in one listing
 # of the source rather than a GET each.
 READ_TOGETHER_FROM = 3
-
-# Migration statuses after which Nova updates the VM itself: the end of a
-# move, or (finished) a cold migration awaiting confirmation.
-MOVE_OVER_STATUSES = vocabulary.FINAL_MIGRATION_STATUSES | {'finished'}
 
 
 # Why a run stopped before its end.
@@ -156,7 +151,7 @@ class Engine:
         # Live migrations first: nova-compute runs them one at a time, so
         # they are the longest chain; cold moves run beside them.
         self._pending = sorted(self._tasks,
-                               key=lambda t: t.lane[0] != base.LIVE)
+                               key=lambda t: t.lane.kind != base.LIVE)
         self._active = []
         if self.progress is not None:
             self.progress.status(self.counts())
@@ -218,26 +213,25 @@ class Engine:
         A task standing by while someone else's task runs holds no lane
         and is not counted in flight.
         """
-        in_lane = collections.Counter(t.lane for t in self._active
-                                      if t.holds_lane)
-        in_flight = sum(not (t.standing_by or t.wants_lane)
-                        for t in self._active)
+        in_lane = collections.Counter(t.lane.key for t in self._active
+                                      if t.lane.holds)
+        in_flight = sum(t.lane.in_flight for t in self._active)
 
         def fits(task, in_lane, in_flight):
             if self.options.max_parallel is not None and \
                     in_flight >= self.options.max_parallel:
                 return False
-            return in_lane[task.lane] < LANE_LIMITS[task.lane[0]]
-        for task in [t for t in self._active if t.wants_lane]:
+            return in_lane[task.lane.key] < LANE_LIMITS[task.lane.kind]
+        for task in [t for t in self._active if t.lane.wants]:
             if fits(task, in_lane, in_flight):
                 task.grant_lane(self.clock())
-                in_lane[task.lane] += 1
+                in_lane[task.lane.key] += 1
                 in_flight += 1
         lanes, flying, starting = collections.Counter(in_lane), in_flight, []
         for task in self._pending:
             if fits(task, lanes, flying):
                 starting.append(task)
-                lanes[task.lane] += 1
+                lanes[task.lane.key] += 1
                 flying += 1
         self._read_together(starting)
         for task in list(self._pending):
@@ -248,9 +242,9 @@ class Engine:
             if not task.start():
                 self._active.remove(task)
                 continue
-            if task.holds_lane:
-                in_lane[task.lane] += 1
-            if not task.standing_by:
+            if task.lane.holds:
+                in_lane[task.lane.key] += 1
+            if not task.lane.standing_by:
                 in_flight += 1
 
     def _read_together(self, starting):
@@ -304,19 +298,9 @@ class Engine:
         resume = []
         for task in self._active:
             seen, news = None, False
-            if task.waiting and task.waiting_on_move and \
-                    task.source in listed:
-                moves = listed[task.source].get(task.server.id, [])
-                news = task.note_moves(moves)
-                newest = vocabulary.newest_migration(
-                    [m for m in moves
-                     if listings.is_new(task.known or {}, m)])
-                if newest is None and task.stale or newest is not None and \
-                        newest.status not in MOVE_OVER_STATUSES:
-                    # Between steps; or what the task sent has no step
-                    # listed yet (Nova lists a record from its first
-                    # update on).
-                    seen = reading.UNCHANGED
+            if task.waits_on_move() and task.source in listed:
+                news, seen = task.look_at_moves(
+                    listed[task.source].get(task.server.id, []))
             if task in due or news or seen is reading.UNCHANGED:
                 resume.append((task, seen))
         return resume
@@ -327,11 +311,11 @@ class Engine:
         Listed when a task waiting on a move is due; a host whose listing
         fails is left out (its tasks read their VMs, through the guard).
         """
-        if not any(t.waiting and t.waiting_on_move for t in due):
+        if not any(t.waits_on_move() for t in due):
             return {}
         movers = {}
         for task in self._active:
-            if task.waiting and task.waiting_on_move and task.source:
+            if task.waits_on_move() and task.source:
                 movers.setdefault(task.source, []).append(task)
         listed = {}
         for host, group in movers.items():

@@ -15,7 +15,7 @@
 A task is a generator of waits: its steps (the move kind's module) issue
 requests and yield whenever they must wait for Nova; the engine resumes it
 when it is due for a poll, through the small interface below (``lane``,
-``holds_lane``, ``start``, ``resume``, ``due``, ``next_poll``, ``waiting``,
+``lane``, ``start``, ``resume``, ``due``, ``next_poll``, ``waiting``,
 ``interrupt``, ``outcome``).
 The steps return the result; the task turns it, or the exception that
 ended it, into exactly one :class:`outcomes.Outcome`.
@@ -32,6 +32,7 @@ from migrationhelper.i18n import _
 from migrationhelper.moving import hints
 from migrationhelper.moving import outcomes
 from migrationhelper.moving.tasks import issuing
+from migrationhelper.moving.tasks import lane
 from migrationhelper.moving.tasks import reading
 from migrationhelper.moving.tasks import waiting
 from migrationhelper.planning import decision
@@ -77,14 +78,9 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
                        else planned.server.compute_host)
         # What is being done; a re-check before acting may change it.
         self.action = planned.decision.action
-        # (kind, source host): the engine's limit that applies, as planned.
-        self.lane = (lane_kind(self.action), self.source)
-        # Whether it still uses the source (see leave_lane); whether it
-        # stands by while someone else's task runs (holding no lane, not
-        # counted in flight), and whether it then wants its lane back.
-        self.holds_lane = True
-        self.standing_by = False
-        self.wants_lane = False
+        # The engine's limit that applies, as planned, and whether the task
+        # holds it (lane.Lane).
+        self.lane = lane.Lane(lane_kind(self.action), self.source)
         # The placement model's host, unless the operator named one; the
         # scheduler validates either.
         target = context.options.target_host
@@ -167,9 +163,7 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
 
     def grant_lane(self, now):
         """The engine gives the task a lane again: it is due at once."""
-        self.holds_lane = True
-        self.wants_lane = False
-        self.standing_by = False
+        self.lane.grant()
         self.next_poll = now
 
     def stop_waiting(self):
@@ -222,7 +216,7 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
 
     def leave_lane(self):
         """The source's part is over: the engine may start the next move."""
-        self.holds_lane = False
+        self.lane.leave()
 
     def _run(self):
         self.started = self.clock()

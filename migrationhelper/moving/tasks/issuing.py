@@ -66,7 +66,7 @@ class Issuing:
                         self.report(_('already done by another request'))
                         return False
                     if was_busy:
-                        yield from self.take_lane(self.lane[0])
+                        yield from self.take_lane(self.lane.kind)
                         continue
                     raise errors.MoveFailed(e.details or str(e))
                 if not errors.is_transient(e):

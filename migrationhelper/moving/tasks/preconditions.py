@@ -48,7 +48,7 @@ def _check_idle(task, server):
         server.task_state or server.status))
     server = yield from task.stand_by_until_idle(look_first=False)
     if server.compute_host == task.source:
-        yield from task.take_lane(task.lane[0])
+        yield from task.take_lane(task.lane.kind)
     return server
 
 

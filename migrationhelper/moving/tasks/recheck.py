@@ -94,8 +94,7 @@ def wait_for_task(task):
     task.report(_('waiting for %s to finish') % (
         task.server.task_state or task.server.status))
     # Someone else's task holds no lane of ours.
-    task.holds_lane = False
-    task.standing_by = True
+    task.lane.stand_by()
     stuck_since = None
     said_stuck = False
     while True:
@@ -110,7 +109,7 @@ def wait_for_task(task):
                 if forensics.conductor_gave_up(task.compute, server):
                     refused = decision.reset_refused(server.power_state)
                     if refused:
-                        task.standing_by = False
+                        task.lane.stop_standing_by()
                         return base.Result(outcomes.SKIPPED, _(
                             'stuck in task migrating, the conductor gave '
                             'up; not reset: %s') % refused)
@@ -128,7 +127,7 @@ def wait_for_task(task):
         else:
             stuck_since = None
         yield from task.pause()
-    task.standing_by = False
+    task.lane.stop_standing_by()
     if task.server.compute_host != task.source:
         raise errors.LeftSource()
     action = decide_now(task, task.server)

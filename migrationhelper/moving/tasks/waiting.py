@@ -25,8 +25,12 @@ from migrationhelper.cloud import vocabulary
 from migrationhelper import errors
 from migrationhelper.i18n import _
 from migrationhelper.moving import convergence
+from migrationhelper.moving.tasks import reading
 from migrationhelper.planning import decision
 
+# Migration statuses after which Nova updates the VM itself: the end of a
+# move, or (finished) a cold migration awaiting confirmation.
+MOVE_OVER_STATUSES = vocabulary.FINAL_MIGRATION_STATUSES | {'finished'}
 MIN_POLL_INTERVAL = 0.25
 MAX_POLL_INTERVAL = 5.0
 # How often a running live migration's record is read for the copy's
@@ -216,6 +220,26 @@ class Waiting:
         """Wait until Nova is done with a move of the VM."""
         return (yield from self.wait_idle(look_first, on_move=True))
 
+    def waits_on_move(self):
+        """Waiting for a move whose record the engine's listing shows."""
+        return self.waiting and self.waiting_on_move
+
+    def look_at_moves(self, migrations):
+        """What the engine's listing of this cycle shows of the VM's moves.
+
+        :returns: (whether a move took a step, reading.UNCHANGED when the
+            VM need not be read: its move is between steps, or what the
+            task sent has no record listed yet (Nova lists a record from
+            its first update on); else None).
+        """
+        news = self.note_moves(migrations)
+        newest = vocabulary.newest_migration(
+            [m for m in migrations if listings.is_new(self.known or {}, m)])
+        if newest is None and self.stale or newest is not None and \
+                newest.status not in MOVE_OVER_STATUSES:
+            return news, reading.UNCHANGED
+        return news, None
+
     def note_moves(self, migrations):
         """What the engine's listing saw of the VM's changed migrations.
 
@@ -239,19 +263,17 @@ class Waiting:
         The lane is taken back (the engine grants it) when the VM, idle,
         is still on the source and something must be sent.
         """
-        self.holds_lane = False
-        self.standing_by = True
+        self.lane.stand_by()
         server = yield from self.wait_idle(look_first)
-        self.standing_by = False
+        self.lane.stop_standing_by()
         return server
 
     def take_lane(self, kind):
         """Yield until the engine grants a lane of ``kind`` again."""
-        if self.holds_lane:
+        if self.lane.holds:
             return
-        self.lane = (kind, self.source)
-        self.wants_lane = True
-        while not self.holds_lane:
+        self.lane.ask(kind)
+        while not self.lane.holds:
             # Due only when the engine grants it (grant_lane).
             self.next_poll = float('inf')
             yield
