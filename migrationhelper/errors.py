@@ -45,12 +45,13 @@ class Stalled(TimedOut):
     """Our live migration's copy stopped converging (--stall-timeout)."""
 
 
-# What a request may raise: classify() says which kind each one is.
+# What a request to a service may raise: classify() says which kind.
 REQUEST_ERRORS = (sdk_exceptions.HttpException,
                   ks_exceptions.ConnectionError,
-                  ks_exceptions.RequestTimeout,
-                  ks_exceptions.HttpError,
-                  ks_exceptions.AuthorizationFailure)
+                  ks_exceptions.RequestTimeout)
+# What keystoneauth raises when it must authenticate again and cannot.
+AUTH_ERRORS = (ks_exceptions.HttpError,
+               ks_exceptions.AuthorizationFailure)
 
 # The kinds of API errors.
 CREDENTIALS = 'credentials'   # the cloud no longer accepts them
@@ -75,17 +76,19 @@ def classify(error):
     UnexpectedTaskStateError from nova-api: a refusal like a 409.
     """
     status = getattr(error, 'status_code', None)
+    # keystoneauth's RequestTimeout (408) is one of its HttpErrors: not
+    # answered in time, not refused.
+    if isinstance(error, (ks_exceptions.ConnectionError,
+                          ks_exceptions.RequestTimeout)):
+        return TRANSIENT
     if isinstance(error, sdk_exceptions.HttpException):
         if status == 401:
             return CREDENTIALS
-    elif isinstance(error, (ks_exceptions.HttpError,
-                            ks_exceptions.AuthorizationFailure)):
+    elif isinstance(error, AUTH_ERRORS):
         return CREDENTIALS
     if status == 403:
         return CALLERS
-    if isinstance(error, (ks_exceptions.ConnectionError,
-                          ks_exceptions.RequestTimeout)) or \
-            status in TRANSIENT_STATUS_CODES:
+    if status in TRANSIENT_STATUS_CODES:
         return TRANSIENT
     if isinstance(error, (sdk_exceptions.BadRequestException,
                           sdk_exceptions.ConflictException)):

@@ -175,7 +175,7 @@ class Engine:
                 task.stop_waiting()
         except KeyboardInterrupt:
             self._stop(Stop(INTERRUPTED))
-        except errors.REQUEST_ERRORS as e:
+        except errors.REQUEST_ERRORS + errors.AUTH_ERRORS as e:
             if not errors.credentials_refused(e):
                 raise
             self._stop(Stop(CREDENTIALS_REFUSED, e))
@@ -346,7 +346,7 @@ def after_the_moves(verify, rows, warn):
     """
     try:
         return verify(rows), None
-    except errors.REQUEST_ERRORS as e:
+    except errors.REQUEST_ERRORS + errors.AUTH_ERRORS as e:
         if errors.credentials_refused(e):
             return rows, Stop(CREDENTIALS_REFUSED, e)
         warn(_('Nova did not answer the last check of the moves (%s): the '

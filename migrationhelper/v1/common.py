@@ -54,21 +54,38 @@ RESULT_TABLE_COLUMNS = (
 # whole).
 SHORT_ID = 8
 ID_COLUMNS = ('ID', 'Project')
+# Host names a table shows by their first label when that tells the
+# table's hosts apart (the commands take a short name too): a fully
+# qualified name is cut in two where cliff wraps it.
+HOST_COLUMNS = ('Destination', 'Source')
 
 
 def table_view(parsed_args, columns, rows, shown):
     """``columns`` and ``rows`` as the output format wants them.
 
     A table without ``-c`` shows only ``shown``, in that order, its IDs
-    short and nothing where there is no value (not "None"); JSON, YAML,
-    CSV, value and ``-c`` get every column whole (null in JSON).
+    short, its hosts by short name where those tell them apart, and
+    nothing where there is no value (not "None"); JSON, YAML, CSV, value
+    and ``-c`` get every column whole (null in JSON).
     """
     if getattr(parsed_args, 'formatter', None) != 'table' or \
             getattr(parsed_args, 'columns', None):
         return columns, rows
     picks = [columns.index(c) for c in shown]
-    return shown, [tuple(_cell(columns[i], row[i]) for i in picks)
+    short_hosts = {i for i in picks if columns[i] in HOST_COLUMNS and
+                   _short_names_tell_apart(row[i] for row in rows)}
+    return shown, [tuple(_short_host(row[i]) if i in short_hosts
+                         else _cell(columns[i], row[i]) for i in picks)
                    for row in rows]
+
+
+def _short_host(name):
+    return (name or '').split('.')[0]
+
+
+def _short_names_tell_apart(names):
+    names = {n for n in names if n}
+    return len({_short_host(n) for n in names}) == len(names)
 
 
 def _cell(column, value):
@@ -303,7 +320,7 @@ class MoveCommand(command.Lister):
         self._parsed_args = parsed_args
         try:
             super().run(parsed_args)
-        except errors.REQUEST_ERRORS as e:
+        except errors.REQUEST_ERRORS + errors.AUTH_ERRORS as e:
             # Before the engine ran (it stops on its own once moving).
             if not errors.credentials_refused(e):
                 raise

@@ -374,8 +374,11 @@ class UndrainHost(common.MoveCommand):
             check_capacity=parsed_args.check_capacity,
             reads=common.plan_reads(self.app, parsed_args))
             for host in undrained]
+        # Refusals before the credentials' warning, as a drain's.
+        restore.check_hosts(requests)
         reporter = self.progress(parsed_args)
         rows, stop, self.closing = restore.restore_hosts(
             compute, clients.placement(self.app), requests, reporter,
-            warn=self.warn)
+            warn=self.warn, say=lambda text: self.app.stderr.write(
+                text + '\n'))
         return self.results(rows, stop, reporter)

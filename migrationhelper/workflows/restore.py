@@ -266,25 +266,36 @@ def verify_back(compute, host, rows):
     return rows
 
 
-def restore_hosts(compute, placement, requests, report=None, warn=None):
-    """Restore each request's host in turn, as ``host undrain --restore``.
+def check_hosts(requests):
+    """Every host's record and state, before any VM moves.
 
-    Every host's record and state is checked before any VM moves: a
-    refusal of the second host changes nothing on the first. A stop (Ctrl-C,
-    refused credentials) ends the run; the hosts not reached are named.
-
-    :returns: (rows of every host, engine.Stop or None, closing lines: what
-        was found and how to go on).
+    :raises CommandError: a host that cannot be restored; nothing changed.
     """
     for request in requests:
         drain_began(request)
         check_host(request)
+
+
+def restore_hosts(compute, placement, requests, report=None, warn=None,
+                  say=None):
+    """Restore each request's host in turn, as ``host undrain --restore``.
+
+    Every host is checked first (check_hosts): a refusal of the second
+    host changes nothing on the first. A stop (Ctrl-C, refused
+    credentials) ends the run; the hosts not reached are named.
+
+    :param say: told at once of a host with nothing to restore.
+    :returns: (rows of every host, engine.Stop or None, closing lines: how
+        to go on).
+    """
+    say = say or (lambda text: None)
+    check_hosts(requests)
     every, stop, closing = [], None, []
     for number, request in enumerate(requests):
         rows, stop, since = restore(compute, placement, request, report, warn)
         every.extend(rows)
         if not rows and stop is None:
-            closing.append(_nothing_to_restore(request, since))
+            say(_nothing_to_restore(request, since))
         elif not request.dry_run and (
                 stop is not None or not outcomes.all_done(rows)):
             closing.append(_how_to_go_on(request.host, since, stop))

@@ -315,6 +315,21 @@ class TestOutcomes(fake_nova.EngineTestCase):
         # Nothing was sent once the cloud refused the credentials.
         self.assertLessEqual(self.nova.calls['live_migrate_server'], 2)
 
+    def test_a_shared_listing_refused_by_keystone_stops_the_run(self):
+        # Authenticating again fails at the first listing of the source:
+        # the run stops there, nothing sent, rather than each task reading
+        # its VM one request later.
+        plans = [self.cold('vm-%d' % i) for i in range(4)]
+
+        def servers(**query):
+            raise ks_exceptions.AuthorizationFailure('token revoked')
+        self.nova.servers = servers
+        rows = self.run_engine(plans)
+        self.assertEqual(engine.CREDENTIALS_REFUSED,
+                         self.engine.stopped.kind)
+        self.assertEqual([outcomes.SKIPPED] * 4, [r.result for r in rows])
+        self.assertEqual(0, self.nova.calls['migrate_server'])
+
     def test_action_column_says_what_was_done_after_a_re_decision(self):
         plans = [self.live('was-running')]
         self.nova.servers_by_id['id-was-running'].status = 'SHUTOFF'

@@ -36,6 +36,7 @@ class TestClassify(testtools.TestCase):
             (http(504), errors.TRANSIENT),
             (ks_exceptions.ConnectFailure(), errors.TRANSIENT),
             (ks_exceptions.ConnectTimeout(), errors.TRANSIENT),
+            (ks_exceptions.RequestTimeout(), errors.TRANSIENT),
             (sdk_exceptions.BadRequestException(http_status=400),
              errors.REFUSED),
             (sdk_exceptions.ConflictException(http_status=409),

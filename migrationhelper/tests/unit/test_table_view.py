@@ -35,6 +35,20 @@ class TestTableView(testtools.TestCase):
         self.assertEqual(('Name', 'ID', 'Destination'), columns)
         self.assertEqual([('web-01', UUID[:8], '')], rows)
 
+    def test_hosts_by_short_name_where_that_tells_them_apart(self):
+        columns = ('Name', 'Destination')
+        rows = [('a', 'cld-nl-02.pd.infn.it'), ('b', 'cld-nl-03.pd.infn.it'),
+                ('c', None)]
+        self.assertEqual(
+            [('a', 'cld-nl-02'), ('b', 'cld-nl-03'), ('c', '')],
+            common.table_view(args('table'), columns, rows, columns)[1])
+        # Two domains, one first label: whole names.
+        rows = [('a', 'web.dc1.example'), ('b', 'web.dc2.example')]
+        self.assertEqual(rows, common.table_view(
+            args('table'), columns, rows, columns)[1])
+        self.assertEqual(rows, common.table_view(
+            args('json'), columns, rows, columns)[1])
+
     def test_machine_formats_and_picked_columns_get_everything_whole(self):
         for parsed in (args('json'), args('value'), args('csv'),
                        args('yaml'), args('table', ['ID'])):
