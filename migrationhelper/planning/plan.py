@@ -50,7 +50,7 @@ class PlannedServer:
 
 @dataclasses.dataclass(frozen=True)
 class Reads:
-    """What the plan reads beyond the listings, and the operator's consent.
+    """What the plan reads beyond the listings.
 
     :param network: the SDK's network proxy, or None: ports are then not
         judged.
@@ -64,6 +64,14 @@ class Reads:
     network: object = None
     volumes: object = None
     identity: object = None
+    # Project names, listed once per run however many hosts it plans.
+    _names: dict = dataclasses.field(default_factory=dict, compare=False,
+                                     repr=False)
+
+    def project_names(self):
+        if 'read' not in self._names:
+            self._names['read'] = vm_reads.project_names(self.identity)
+        return self._names['read']
 
 
 def plan_host(compute, host, consent=decision.Consent(), migrations=None,
@@ -110,7 +118,7 @@ def _plan(compute, servers, hosts_by_name, latest, consent, reads,
     live.
     """
     first = []
-    names = vm_reads.project_names(reads.identity) if servers else {}
+    names = reads.project_names() if servers else {}
     for server in servers:
         source = hosts_by_name.get(server.compute_host)
         facts = dataclasses.replace(

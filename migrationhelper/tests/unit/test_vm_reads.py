@@ -12,6 +12,8 @@
 
 """What the plan reads of a VM beyond its listing: boot volumes, ports."""
 
+from unittest import mock
+
 from openstack import exceptions as sdk_exceptions
 import testtools
 
@@ -113,3 +115,23 @@ class TestNeverUnderCounted(testtools.TestCase):
             server('vm', image={'id': 'img'}), port_requests=('p1',))))
         self.assertEqual(1, len(said))
         self.assertIn('p1: QoS minimum bandwidth', said[0])
+
+
+class TestProjectNames(testtools.TestCase):
+
+    def test_listed_once_per_run_whatever_it_plans(self):
+        listings = []
+
+        class Identity:
+            def projects(self):
+                listings.append(1)
+                return [mock.Mock(id='p1', spec=['id', 'name']),
+                        mock.Mock(id='p2', spec=['id', 'name'])]
+        reads = plan.Reads(identity=Identity())
+        for _host in range(3):
+            names = reads.project_names()
+        self.assertEqual({'p1', 'p2'}, set(names))
+        self.assertEqual(1, len(listings))
+
+    def test_no_identity_api_names_nothing(self):
+        self.assertEqual({}, plan.Reads().project_names())
