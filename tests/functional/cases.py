@@ -29,15 +29,25 @@ def stuck_at_40_percent(seconds):
     return max(0.6, 1.0 - 0.2 * seconds)
 
 
-class DrainTestCase(base.NovaCloudTestCase):
+class MovingTestCase(base.NovaCloudTestCase):
 
-    def drain(self, *args, expect=0):
-        result = self.openstack('host', 'drain', *args, '-f', 'json')
+    def moving_rows(self, *argv, expect=0):
+        """A moving command's JSON rows by VM name.
+
+        Its exit status and columns are checked.
+        """
+        result = self.openstack(*argv, '-f', 'json')
         self.assertEqual(expect, result.exit_code, result)
         rows = result.json()
         if rows:
             self.assertEqual(COLUMNS, list(rows[0]))
         return {row['Name']: row for row in rows}
+
+
+class DrainTestCase(MovingTestCase):
+
+    def drain(self, *args, expect=0):
+        return self.moving_rows('host', 'drain', *args, expect=expect)
 
     def service(self, host):
         return self.admin_api.get_services(
@@ -50,13 +60,8 @@ class DrainTestCase(base.NovaCloudTestCase):
 class RestoreTestCase(DrainTestCase):
 
     def restore(self, *args, expect=0):
-        result = self.openstack('host', 'undrain', '--restore', HOST, *args,
-                                '-f', 'json')
-        self.assertEqual(expect, result.exit_code, result)
-        rows = result.json()
-        if rows:
-            self.assertEqual(COLUMNS, list(rows[0]))
-        return {row['Name']: row for row in rows}
+        return self.moving_rows('host', 'undrain', '--restore', HOST, *args,
+                                expect=expect)
 
     def host_of(self, server):
         return self.nova_server(server['id'])['OS-EXT-SRV-ATTR:host']

@@ -19,22 +19,16 @@ from nova.conductor import manager as conductor_manager
 
 from migrationhelper.moving.tasks import recheck
 from tests.functional import base
+from tests.functional import cases
 
 HOST, OTHER, THIRD = base.HOSTS
-COLUMNS = ['ID', 'Name', 'Action', 'Result', 'Source', 'Destination',
-           'Duration', 'Message']
 
 
-class SmartMigrateTestCase(base.NovaCloudTestCase):
+class SmartMigrateTestCase(cases.MovingTestCase):
 
     def smart_migrate(self, *args, expect=0):
-        result = self.openstack('server', 'smart-migrate', *args,
-                                '-f', 'json')
-        self.assertEqual(expect, result.exit_code, result)
-        rows = result.json()
-        if rows:
-            self.assertEqual(COLUMNS, list(rows[0]))
-        return {row['Name']: row for row in rows}
+        return self.moving_rows('server', 'smart-migrate', *args,
+                                expect=expect)
 
     def assertMovedOff(self, server, source, status):
         """Nova shows the server elsewhere, idle, in ``status``."""
