@@ -48,7 +48,8 @@ class Verdicts:
         return [p for p in self.planned if p.blocked]
 
 
-def place_plan(compute, placement, planned, receiving, only_hosts=None):
+def place_plan(compute, placement, planned, receiving, only_hosts=None,
+               prefer=frozenset()):
     """Give every planned move that needs room a host, or block it.
 
     :param planned: plan.PlannedServer list.
@@ -83,14 +84,14 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None):
             'were pinned to an availability zone: every VM is assumed to be '
             'pinned to the zone it is in.') % topology.PINNED_AZ_MICROVERSION)
     needs = [vm_needs(p, demands[p.server.id], read) for p in moving]
-    placements = model.place(needs, receivers, groups)
+    placements = model.place(needs, receivers, groups, prefer)
     if any(p.host is None for p in placements.values()) and \
             len(summaries) < len(receiving):
         # A refusal names what each host lacks: read the hosts placement
         # offered nothing, then place again with every host's numbers.
         receivers = [r if r.host in summaries else _read_fully(
             placement, r, host) for r, host in zip(receivers, receiving)]
-        placements = model.place(needs, receivers, groups)
+        placements = model.place(needs, receivers, groups, prefer)
     if read.unjudged:
         warnings.append(_(
             'The plan cannot judge where %s can go: the scheduler picks, '
@@ -255,7 +256,8 @@ def receivers(compute_hosts, target=None, excluded=(), target_refused=None):
 
 
 def place_or_refuse(compute, placement, planned, receiving, warn,
-                    refuse=True, only_hosts=None, compute_hosts=()):
+                    refuse=True, only_hosts=None, compute_hosts=(),
+                    prefer=frozenset()):
     """The plan with destinations; refuse if a VM has nowhere to go.
 
     A dry run refuses alike, so that its exit status is the real run's.
@@ -269,7 +271,7 @@ def place_or_refuse(compute, placement, planned, receiving, warn,
         anything changed.
     """
     verdicts = place_plan(compute, placement, planned, receiving,
-                          only_hosts)
+                          only_hosts, prefer)
     for warning in verdicts.warnings:
         warn(warning)
     if verdicts.blocked and refuse:

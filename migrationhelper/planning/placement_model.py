@@ -35,9 +35,11 @@ VMs are placed most constrained first (fewest possible hosts), largest
 first among equals, each on the possible host with the most free RAM (as
 Nova's default RAM weigher spreads), and each placement consumes the room
 and group slots it takes, so that VMs competing for the same room are
-counted once.
+counted once. A rolling maintenance prefers some hosts (those it already
+maintained): among them first, the most free RAM still decides.
 """
 
+import bisect
 import collections
 import dataclasses
 import typing
@@ -127,20 +129,16 @@ class Placement:
     reason: str = ''
 
 
-def place(needs, receivers, groups=None):
+def place(needs, receivers, groups=None, prefer=frozenset()):
     """Assign every VM a receiver, or say why it has none.
 
     :param needs: iterable of :class:`Needs`.
     :param receivers: iterable of :class:`Receiver`.
     :param groups: {group ID: :class:`Group`}.
+    :param prefer: hosts chosen before any other that fits.
     :returns: {needs.key: :class:`Placement`}.
     """
-    model = _Model(list(receivers), dict(groups or {}))
-    needs = list(needs)
-    order = sorted(needs, key=lambda n: (
-        len(model.eligible(n)[0]), tuple(-v for v in _size(n.demand)),
-        n.label, n.key))
-    return {n.key: model.assign(n) for n in order}
+    return Model(list(receivers), dict(groups or {})).place(needs, prefer)
 
 
 def refused_alone(needs, receivers, groups=None):
@@ -150,7 +148,7 @@ def refused_alone(needs, receivers, groups=None):
     refuses whatever else moves. For a VM whose host the model can only
     hint at, the one certain refusal.
     """
-    model = _Model(list(receivers), dict(groups or {}))
+    model = Model(list(receivers), dict(groups or {}))
     hosts, narrowed, refusal = model.eligible(needs)
     if refusal:
         return refusal
@@ -183,8 +181,13 @@ def _size(asked):
             asked.get(vocabulary.DISK_GB, 0))
 
 
-class _Model:
-    """The receivers' room and the groups' members, as the plan fills them."""
+class Model:
+    """The receivers' room and the groups' members, as the plan fills them.
+
+    One model may place several rounds of VMs (a roll's waves): hosts can
+    be closed and opened again, and a VM that leaves a host gives its room
+    and group slot back (:meth:`release`).
+    """
 
     def __init__(self, receivers, groups):
         self.receivers = {r.host: r for r in receivers}
@@ -193,13 +196,31 @@ class _Model:
         self.members_on = {gid: collections.Counter(g.members_on)
                            for gid, g in groups.items()}
         self.groups = groups
+        self.names = sorted(self.receivers)
+        # Hosts that take nothing for now (those a roll is emptying).
+        self.closed = set()
+        # (-free RAM, host), sorted: the RAM weigher's order, kept as room
+        # is taken, so that a VM's host is found without a scan of all.
+        self._by_ram = sorted(self._ram_key(h) for h in self.names)
+
+    def _ram_key(self, host):
+        return (-self.free[host].get(vocabulary.MEMORY_MB, 0), host)
+
+    def place(self, needs, prefer=frozenset()):
+        """Place each of ``needs`` (most constrained first); see place()."""
+        needs = list(needs)
+        order = sorted(needs, key=lambda n: (
+            len(self.eligible(n)[0]), tuple(-v for v in _size(n.demand)),
+            n.label, n.key))
+        return {n.key: self.assign(n, prefer) for n in order}
 
     def eligible(self, needs):
         """The receivers that pass every filter but room, and why.
 
         :returns: (sorted host names, [what narrowed them], refusal or None)
         """
-        hosts = sorted(h for h in self.receivers if h != needs.source)
+        hosts = [h for h in self.names
+                 if h != needs.source and h not in self.closed]
         if not hosts:
             return [], [], _('no other host can take VMs: every other host '
                              'is disabled, down or being drained')
@@ -284,22 +305,44 @@ class _Model:
             hosts = kept
         return hosts, '; '.join(whats) or None, None
 
-    def assign(self, needs):
+    def assign(self, needs, prefer=frozenset()):
         hosts, narrowed, refusal = self.eligible(needs)
         if refusal:
             return Placement(None, refusal)
-        fitting = [h for h in hosts if self._fits(needs.demand, h) and (
-            needs.offered is None or h in needs.offered)]
-        if not fitting:
+        host = self._best(needs, set(hosts), prefer)
+        if host is None:
             return Placement(None, self._no_room(needs, hosts, narrowed))
-        host = min(fitting, key=lambda h: (
-            -self.free[h].get(vocabulary.MEMORY_MB, 0), h))
+        self._take(host, needs, 1)
+        return Placement(host)
+
+    def _best(self, needs, hosts, prefer):
+        """The fitting host with the most free RAM, preferred ones first."""
+        fallback = None
+        for _ram, host in self._by_ram:
+            if host not in hosts or not self._fits(needs.demand, host) or (
+                    needs.offered is not None and host not in needs.offered):
+                continue
+            if host in prefer:
+                return host
+            if fallback is None:
+                fallback = host
+                if not prefer:
+                    break
+        return fallback
+
+    def release(self, host, needs):
+        """``needs``' VM left ``host``: its room and group slot are free."""
+        if host in self.free:
+            self._take(host, needs, -1)
+
+    def _take(self, host, needs, sign):
+        self._by_ram.remove(self._ram_key(host))
         for rc, amount in needs.demand.items():
-            self.free[host][rc] = self.free[host].get(rc, 0) - amount
+            self.free[host][rc] = self.free[host].get(rc, 0) - sign * amount
+        bisect.insort(self._by_ram, self._ram_key(host))
         for gid in needs.groups:
             if gid in self.members_on:
-                self.members_on[gid][host] += 1
-        return Placement(host)
+                self.members_on[gid][host] += sign
 
     def _fits(self, demand, host):
         return not self._lacks(demand, host)

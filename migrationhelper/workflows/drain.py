@@ -48,6 +48,8 @@ class Request:
     check_capacity: bool = True
     reads: plan.Reads = plan.Reads()
     same_version: bool = False
+    # Hosts the placement model sends VMs to first (a roll's maintained).
+    prefer_hosts: frozenset = frozenset()
 
 
 def plan_drain(compute, placement, request):
@@ -180,7 +182,7 @@ def drain(compute, placement, request, report=None, warn=None):
         warn, refuse=request.check_capacity,
         only_hosts=destinations.same_hypervisor_only(planned, receiving)
         if request.same_version else None,
-        compute_hosts=request.compute_hosts)
+        compute_hosts=request.compute_hosts, prefer=request.prefer_hosts)
     if request.dry_run:
         rows = outcomes.planned_outcomes(planned, request.options)
         for host, holders in accounts:
