@@ -44,6 +44,8 @@ class ComputeHost:
     # From compute API 2.53 on, a hypervisor's ID is its compute node's
     # UUID, which is also its resource provider's in placement.
     hypervisor_ids: tuple = ()
+    # Each hypervisor's state ('up', 'down'), as listed with its name.
+    hypervisor_states: tuple = ()
 
     @property
     def names(self):

@@ -97,6 +97,7 @@ def list_compute_hosts(compute, placement=None, warn=None):
             host=service.host,
             hypervisor_hostnames=tuple(n.name for n in nodes),
             hypervisor_ids=tuple(n.id for n in nodes),
+            hypervisor_states=tuple(getattr(n, 'state', None) for n in nodes),
             service_id=service.id,
             status=service.status,
             state=service.state,

@@ -63,6 +63,8 @@ class Progress:
         self.started = clock()
         self._counts = None
         self._line = None       # the status line's tqdm, once drawn
+        # What the counts are of, before them (a roll's wave and phases).
+        self.title = ''
 
     def __call__(self, move, text):
         self.event(move.server.name, move.server.id, text)
@@ -78,12 +80,25 @@ class Progress:
             self.stream.write(line + '\n')
             self.stream.flush()
 
+    def note(self, text):
+        """A line of the run's own story (a roll's waves), as an event's."""
+        line = printable('[%6.1fs] %s' % (self.clock() - self.started, text))
+        if self.live:
+            self._status_line().write(line, file=self.stream)
+        else:
+            self.stream.write(line + '\n')
+            self.stream.flush()
+
     def status(self, counts):
         """The status line's numbers: {label: count}, shown on a terminal."""
         self._counts = counts
         if self.live:
             self._status_line().set_description_str(
                 self._status_text(), refresh=True)
+
+    def redraw(self):
+        """The status line again: its title or its elapsed time changed."""
+        self.status(self._counts)
 
     def interrupted(self, rows):
         """After Ctrl-C: what goes on in Nova, before the table."""
@@ -129,6 +144,8 @@ class Progress:
                                for label, n in items)
             clock = elapsed if short else _('elapsed %s') % elapsed
             text = '%s | %s' % (counts, clock) if counts else clock
+            if self.title:
+                text = '%s | %s' % (self.title, text)
             if len(text) <= width:
                 return text
         return text[:max(width, 1)]

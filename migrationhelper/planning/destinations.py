@@ -56,34 +56,17 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None,
     :param receiving: hosts.ComputeHost list of the hosts that may receive.
     :param only_hosts: {source host: (host names, why)} restricting the
         receivers of VMs from that source (``--same-version``).
+    :param prefer: hosts the model picks before any other that fits (a
+        roll's hosts already maintained).
     :returns: :class:`Verdicts`; a blocked VM's decision is SKIP with the
         reason, and ``blocked`` is set.
     """
     moving = [p for p in planned if needs_room(p)]
     if not moving:
         return Verdicts(list(planned), [])
-    warnings = []
-    demands = {p.server.id: _demand(p, warnings) for p in moving}
-    offers, summaries = topology.offered_room(
-        placement, receiving, [d.resources for d in demands.values()])
-    zones = topology.host_zones(compute, receiving)
-    receivers = [model.Receiver(h.host, zones.get(h.host),
-                                *summaries.get(h.host, (frozenset(), {},
-                                                        ())))
-                 for h in receiving]
-    groups, group_of = topology.read_groups(compute, moving, receivers)
-    read = _Read(
-        offers=offers, group_of=group_of,
-        known_classes=set().union(*(r.resources for r in receivers)) or set(
-            capacity.RESOURCE_CLASSES + (vocabulary.PCPU,)),
-        pinned_known=topology.pinned_zone_shown(compute),
-        only_hosts=only_hosts or {}, warnings=warnings)
-    if not read.pinned_known and len({r.zone for r in receivers}) > 1:
-        warnings.append(_(
-            'The compute API is older than %s and cannot tell which VMs '
-            'were pinned to an availability zone: every VM is assumed to be '
-            'pinned to the zone it is in.') % topology.PINNED_AZ_MICROVERSION)
-    needs = [vm_needs(p, demands[p.server.id], read) for p in moving]
+    needs, receivers, groups, read, summaries = model_inputs(
+        compute, placement, moving, receiving, only_hosts)
+    warnings = read.warnings
     placements = model.place(needs, receivers, groups, prefer)
     if any(p.host is None for p in placements.values()) and \
             len(summaries) < len(receiving):
@@ -110,6 +93,44 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None,
             [n.demand for n in needs], [r.resources for r in receivers])
     return Verdicts(_with_placements(planned, placements),
                     _unique(warnings), shortfalls)
+
+
+def model_inputs(compute, placement, moving, receiving, only_hosts=None,
+                 read_all=False):
+    """The placement model's view of the moves and of the receivers.
+
+    :param read_all: read every receiver's room, not only those placement
+        offers room for one of the VMs (a roll places VMs on hosts that
+        are full now and emptied later).
+    :returns: (Needs list, Receiver list, {group ID: Group}, what was read,
+        {host: placement's summary}).
+    """
+    warnings = []
+    demands = {p.server.id: _demand(p, warnings) for p in moving}
+    offers, summaries = topology.offered_room(
+        placement, receiving, [d.resources for d in demands.values()])
+    zones = topology.host_zones(compute, receiving)
+    receivers = [model.Receiver(h.host, zones.get(h.host),
+                                *summaries.get(h.host, (frozenset(), {},
+                                                        ())))
+                 for h in receiving]
+    if read_all:
+        receivers = [r if r.host in summaries else _read_fully(
+            placement, r, host) for r, host in zip(receivers, receiving)]
+    groups, group_of = topology.read_groups(compute, moving, receivers)
+    read = _Read(
+        offers=offers, group_of=group_of,
+        known_classes=set().union(*(r.resources for r in receivers)) or set(
+            capacity.RESOURCE_CLASSES + (vocabulary.PCPU,)),
+        pinned_known=topology.pinned_zone_shown(compute),
+        only_hosts=only_hosts or {}, warnings=warnings)
+    if not read.pinned_known and len({r.zone for r in receivers}) > 1:
+        warnings.append(_(
+            'The compute API is older than %s and cannot tell which VMs '
+            'were pinned to an availability zone: every VM is assumed to be '
+            'pinned to the zone it is in.') % topology.PINNED_AZ_MICROVERSION)
+    needs = [vm_needs(p, demands[p.server.id], read) for p in moving]
+    return needs, receivers, groups, read, summaries
 
 
 def _read_fully(placement, receiver, host):

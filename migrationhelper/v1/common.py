@@ -105,7 +105,7 @@ EXIT_CREDENTIALS_REFUSED = 4
 EXIT_INTERRUPTED = 130
 
 
-def _whole_number(minimum):
+def whole_number(minimum):
     def parse(text):
         try:
             value = int(text)
@@ -150,10 +150,14 @@ def _add_host_choice(parser):
                'and the scheduler validates it'))
 
 
-def add_engine_options(parser):
-    """How the engine moves VMs: the options every moving command has."""
+def add_engine_options(parser, plan_options=True):
+    """How the engine moves VMs: the options every moving command has.
+
+    :param plan_options: with --skip-capacity-check and --no-wait, which
+        a roll has not: it refuses up front and waits for every move.
+    """
     parser.add_argument(
-        '--max-parallel', metavar='<count>', type=_whole_number(1),
+        '--max-parallel', metavar='<count>', type=whole_number(1),
         default=None,
         help=_('Moves in flight at once, in all (default: no cap beyond '
                'Nova\'s own limits, per source host: %(live)d live '
@@ -163,7 +167,7 @@ def add_engine_options(parser):
             'live': defaults.LIVE_PER_SOURCE,
             'cold': defaults.COLD_PER_SOURCE})
     parser.add_argument(
-        '--timeout', metavar='<seconds>', type=_whole_number(1),
+        '--timeout', metavar='<seconds>', type=whole_number(1),
         default=defaults.DEFAULT_TIMEOUT,
         help=_('Seconds each move may take (default: %d), counted on '
                'Nova\'s side: a live migration waiting in nova-compute\'s '
@@ -173,7 +177,7 @@ def add_engine_options(parser):
                'counts from when the VM\'s turn comes')
         % defaults.DEFAULT_TIMEOUT)
     parser.add_argument(
-        '--stall-timeout', metavar='<seconds>', type=_whole_number(0),
+        '--stall-timeout', metavar='<seconds>', type=whole_number(0),
         default=defaults.DEFAULT_STALL_TIMEOUT,
         help=_('A live migration whose memory left to copy has not reached '
                'a new low for this long (default: %d) does not converge: '
@@ -200,11 +204,13 @@ def add_engine_options(parser):
                'skipped and reported (exit status 3); host vms shows '
                'which they are'))
     parser.add_argument(
-        '--retries', metavar='<count>', type=_whole_number(0),
+        '--retries', metavar='<count>', type=whole_number(0),
         default=defaults.DEFAULT_RETRIES,
         help=_('Retries of a failed move, after resetting the VM to active '
                'if the failure left it in ERROR (default: %d)')
         % defaults.DEFAULT_RETRIES)
+    if not plan_options:
+        return
     parser.add_argument(
         '--skip-capacity-check', dest='check_capacity',
         action='store_false', default=True,
@@ -236,7 +242,7 @@ def engine_options(parsed_args, target_host=None):
         timeout=parsed_args.timeout,
         on_timeout=parsed_args.on_timeout,
         stall_timeout=parsed_args.stall_timeout,
-        wait=parsed_args.wait,
+        wait=getattr(parsed_args, 'wait', True),
         max_parallel=parsed_args.max_parallel,
         consent=decision.Consent(
             evacuate=getattr(parsed_args, 'evacuate', False),
