@@ -19,13 +19,16 @@ in the cold migration's disk copy), so that the control plane is not the
 only cost.
 """
 
+import collections
 import contextlib
 import json
 import os
 import platform
+import random
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -536,6 +539,84 @@ def listing_rows(row):
         'met' if large_req == small_req else 'MISSED')
 
 
+def modelled_fleet(hosts=500, vms=40, seed=1):
+    """A roll's input on modelled data: hosts with VMs, zones, groups."""
+    from migrationhelper.cloud import vocabulary
+    from migrationhelper.planning import capacity
+    from migrationhelper.planning import placement_model as model
+    from migrationhelper.planning import waves
+    rng = random.Random(seed)
+    groups = {'g%d' % g: model.Group('g%d' % g, 'g%d' % g, rng.choice(
+        (model.ANTI_AFFINITY, 'soft-anti-affinity', 'soft-affinity')))
+        for g in range(200)}
+    roll_hosts, receivers = [], []
+    for i in range(hosts):
+        name = 'cmp%03d' % i
+        needs, used = [], 0
+        for j in range(vms):
+            ram = rng.choice((1024, 2048, 4096))
+            used += ram
+            needs.append(model.Needs(
+                key='%s-%d' % (name, j), label='vm-%d' % j, source=name,
+                demand={vocabulary.VCPU: 2, vocabulary.MEMORY_MB: ram,
+                        vocabulary.DISK_GB: 20},
+                zone='az%d' % (i % 3) if j % 5 == 0 else None,
+                groups=('g%d' % rng.randrange(200),)
+                if rng.random() < 0.1 else ()))
+        roll_hosts.append(waves.RollHost(name, tuple(needs)))
+        receivers.append(model.Receiver(name, 'az%d' % (i % 3), frozenset(), {
+            vocabulary.VCPU: capacity.Resource(vms * 2, 256),
+            vocabulary.MEMORY_MB: capacity.Resource(used, 262144),
+            vocabulary.DISK_GB: capacity.Resource(vms * 20, 4000)}))
+    for group in groups.values():
+        group.members_on.update(collections.Counter(
+            n.source for h in roll_hosts for n in h.moving
+            if group.id in n.groups))
+    return roll_hosts, receivers, groups
+
+
+def roll_planning():
+    """Seconds to simulate a roll of 500 hosts of 40 VMs, one per wave."""
+    from migrationhelper.planning import waves
+    roll_hosts, receivers, groups = modelled_fleet()
+    seconds, sequence = timed(
+        lambda: waves.simulate(roll_hosts, receivers, groups, 1))
+    return seconds, sequence
+
+
+def roll_overhead():
+    """Seconds a roll adds per wave beyond drain, maintenance, ready.
+
+    A roll of three hosts (one VM on each of two) on the sandbox, --exec
+    true: its wall time, less the drain, maintenance and ready times its
+    rows report, per wave.
+    """
+    with cloud() as bench:
+        bench.create_active('roll-1', base.HOSTS[0])
+        bench.create_active('roll-2', base.HOSTS[1])
+        seconds, result = timed(lambda: bench.openstack(
+            'host', 'roll', *base.HOSTS, '--exec', 'true', '--log-dir',
+            tempfile.gettempdir(), '-f', 'json'))
+    if result.exit_code != 0:
+        raise RuntimeError(repr(result))
+    rows = result.json()
+    steps = sum((r['Drain (s)'] or 0) + (r['Maintenance (s)'] or 0) +
+                (r['Ready (s)'] or 0) for r in rows)
+    waves = len({r['Wave'] for r in rows})
+    return (seconds - steps) / waves, waves
+
+
+def roll_rows(row):
+    seconds, sequence = roll_planning()
+    row('roll planning, 500 hosts x 40 VMs (modelled, no cloud)',
+        '%.1f s, %.2f moves per VM' % (seconds, sequence.moves_per_vm),
+        '< 10 s', 'met' if seconds < 10 else 'MISSED')
+    overhead, waves = roll_overhead()
+    row('roll: time per wave beyond drain, maintenance, ready',
+        '%.2f s (%d waves)' % (overhead, waves), '< 2 s',
+        'met' if overhead < 2 else 'MISSED')
+
+
 def main(only=None, count=None, runs=None):
     rows = []
 
@@ -549,6 +630,9 @@ def main(only=None, count=None, runs=None):
         return 0
     if only == 'listing':
         listing_rows(row)
+        return 0
+    if only == 'roll':
+        roll_rows(row)
         return 0
     if only == 'floor':
         # One size, fewer runs: tox -e bench -- floor 6 3
@@ -580,6 +664,7 @@ def main(only=None, count=None, runs=None):
 
     listing_rows(row)
     polling_row(row)
+    roll_rows(row)
 
     plugin_ms, command_ms = import_cost()
     row('start-up: plugin.py, imported on every openstack call',

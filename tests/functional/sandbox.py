@@ -92,6 +92,11 @@ SESSION = (
      'host-undrain-restore-dry-run.txt'),
     (('host', 'undrain', '--restore', _SHORT), 'host-undrain-restore.txt'),
     (('host', 'vms', _SHORT), None),
+    # A short roll: the host again, maintained by a command (here one that
+    # does nothing) and reopened.
+    (('host', 'roll', _SHORT, '--exec', 'true', '--dry-run'),
+     'host-roll-dry-run.txt'),
+    (('host', 'roll', _SHORT, '--exec', 'true'), 'host-roll.txt'),
 )
 # The guide's examples: what SESSION prints (guide_examples()).
 EXAMPLES = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir,
