@@ -216,10 +216,15 @@ class Engine:
         in_lane = collections.Counter(t.lane.key for t in self._active
                                       if t.lane.holds)
         in_flight = sum(t.lane.in_flight for t in self._active)
+        # Anti-affinity groups with a member going down now.
+        down = set().union(*(t.down_groups for t in self._active
+                             if t.lane.holds))
 
         def fits(task, in_lane, in_flight):
             if self.options.max_parallel is not None and \
                     in_flight >= self.options.max_parallel:
+                return False
+            if task.down_groups & down:
                 return False
             return in_lane[task.lane.key] < LANE_LIMITS[task.lane.kind]
         for task in [t for t in self._active if t.lane.wants]:
@@ -227,6 +232,7 @@ class Engine:
                 task.grant_lane(self.clock())
                 in_lane[task.lane.key] += 1
                 in_flight += 1
+                down.update(task.down_groups)
         lanes, flying, starting = collections.Counter(in_lane), in_flight, []
         for task in self._pending:
             if fits(task, lanes, flying):
@@ -244,6 +250,7 @@ class Engine:
                 continue
             if task.lane.holds:
                 in_lane[task.lane.key] += 1
+                down.update(task.down_groups)
             if not task.lane.standing_by:
                 in_flight += 1
 

@@ -91,8 +91,22 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None,
     if any(p is not None and p.host is None for p in placements.values()):
         shortfalls = capacity.totals_short(
             [n.demand for n in needs], [r.resources for r in receivers])
-    return Verdicts(_with_placements(planned, placements),
+    return Verdicts(_with_groups(_with_placements(planned, placements),
+                                 groups, read.group_of),
                     _unique(warnings), shortfalls)
+
+
+def _with_groups(planned, groups, group_of):
+    """Each VM with its anti-affinity groups, for the downtime budget."""
+    result = []
+    for p in planned:
+        spread = frozenset(
+            gid for gid in group_of.get(p.server.id, ())
+            if getattr(groups.get(gid), 'policy', None) in
+            model.ANTI_AFFINITY_POLICIES)
+        result.append(dataclasses.replace(p, anti_affinity=spread)
+                      if spread else p)
+    return result
 
 
 def model_inputs(compute, placement, moving, receiving, only_hosts=None,

@@ -51,6 +51,8 @@ from migrationhelper.planning import demand
 
 AFFINITY = 'affinity'
 ANTI_AFFINITY = 'anti-affinity'
+# Groups whose members should not be down together (a roll's budget).
+ANTI_AFFINITY_POLICIES = frozenset((ANTI_AFFINITY, 'soft-anti-affinity'))
 
 # How many hosts a refusal names before it says "and N more".
 HOSTS_NAMED = 3

@@ -46,6 +46,9 @@ class PlannedServer:
     port_requests: tuple = ()
     # What limits its live move (live_moves.Limit).
     live: live_moves.Limit = live_moves.Limit()
+    # Its anti-affinity server groups, hard or soft: no two members move
+    # with downtime at once.
+    anti_affinity: frozenset = frozenset()
 
 
 @dataclasses.dataclass(frozen=True)

@@ -37,9 +37,6 @@ import dataclasses
 from migrationhelper.i18n import _
 from migrationhelper.planning import placement_model as model
 
-ANTI_AFFINITY_POLICIES = frozenset((model.ANTI_AFFINITY,
-                                    'soft-anti-affinity'))
-
 
 @dataclasses.dataclass(frozen=True)
 class RollHost:
@@ -173,4 +170,4 @@ def _down_groups(needs, going_down, groups):
     """Anti-affinity groups of the VMs among ``needs`` that go down."""
     return {gid for n in needs if n.key in going_down for gid in n.groups
             if getattr(groups.get(gid), 'policy', None)
-            in ANTI_AFFINITY_POLICIES}
+            in model.ANTI_AFFINITY_POLICIES}

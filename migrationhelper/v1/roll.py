@@ -14,6 +14,7 @@
 
 import argparse
 import os
+import re
 
 from osc_lib.cli import format_columns
 from osc_lib import exceptions
@@ -52,6 +53,15 @@ def _command_line(text):
         raise argparse.ArgumentTypeError(
             _('%(text)r is not a command line: %(e)s') % {'text': text,
                                                           'e': e})
+
+
+def _roll_name(text):
+    # It names an aggregate and log files: no path, no spaces.
+    if not re.fullmatch(r'[A-Za-z0-9][A-Za-z0-9._-]{0,62}', text):
+        raise argparse.ArgumentTypeError(_(
+            '%r is not a roll name: letters, digits, ".", "_" and "-", at '
+            'most 63, starting with a letter or digit') % text)
+    return text
 
 
 def _until(text):
@@ -132,7 +142,7 @@ class RollHosts(common.MoveCommand):
             help=_('Bring back the VMs the roll moved off each host when it '
                    'reopens (they then move twice)'))
         parser.add_argument(
-            '--name', metavar='<roll>', default='default',
+            '--name', metavar='<roll>', default='default', type=_roll_name,
             help=_('The roll\'s name (default: default): its record is the '
                    'host aggregate migrationhelper-roll-<roll>. One run of a '
                    'name at a time; a finished roll run again starts over'))
@@ -188,17 +198,20 @@ class RollHosts(common.MoveCommand):
         self._exit_code = exit_code(result)
         self.closing = result.closing
         if result.sequence is not None and parsed_args.dry_run:
-            self.closing = [_(
-                'Dry run, nothing changed: %(hosts)d hosts in %(waves)d '
-                'waves; %(moves)d moves of %(vms)d VMs (%(per).2f per VM)')
-                % {'hosts': len(result.hosts),
-                   'waves': len(result.sequence.waves),
-                   'moves': result.sequence.moves,
-                   'vms': result.sequence.vms_moved,
-                   'per': result.sequence.moves_per_vm}]
+            self.closing = [dry_run_summary(result)]
         return common.table_view(
             parsed_args, COLUMNS, [_row(r, result) for r in result.hosts],
             DRY_RUN_TABLE_COLUMNS if parsed_args.dry_run else TABLE_COLUMNS)
+
+
+def dry_run_summary(result):
+    sequence = result.sequence
+    return _(
+        'Dry run, nothing changed: hosts %(hosts)d, waves %(waves)d; '
+        '%(moves)d moves of %(vms)d VMs (%(per).2f per VM)') % {
+        'hosts': len(result.hosts), 'waves': len(sequence.waves),
+        'moves': sequence.moves, 'vms': sequence.vms_moved,
+        'per': sequence.moves_per_vm}
 
 
 def _row(row, result):

@@ -515,6 +515,11 @@ def roll(compute, placement, request, report=None, warn=None, say=None):
     if request.dry_run:
         _planned_rows(by_wave, sequence, planned_on)
         return result
+    if request.until is not None and roll_record.now() >= request.until \
+            and not steps:
+        result.ended_early = UNTIL
+        result.closing = closing_lines(request, result)
+        return result
     run.open_record()
     try:
         _run_waves(run, by_wave, steps, result)
@@ -535,6 +540,7 @@ def _run_waves(run, by_wave, steps, result):
     for wave_rows in by_wave:
         if run.failures and (request.on_failure == STOP or
                              run.failures > request.max_failures):
+            _skipped(by_wave, run.failures)
             break
         wave_steps = {r.host: steps.get(r.host) for r in wave_rows}
         resuming = any(wave_steps.values())
@@ -561,6 +567,16 @@ def _run_waves(run, by_wave, steps, result):
                     row.add_note(_('awaiting maintenance'))
             return
         run.ready_wave(wave_rows, wave_steps)
+
+
+def _skipped(by_wave, failures):
+    """The hosts not started because of the failures: skipped."""
+    for wave_rows in by_wave:
+        for row in wave_rows:
+            if row.result == PENDING and row.drain is None:
+                row.result = SKIPPED
+                row.add_note(_('not started: the roll stopped after %d '
+                               'failed host(s)') % failures)
 
 
 def _awaited_before(row, steps):

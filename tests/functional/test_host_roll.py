@@ -234,7 +234,7 @@ class TestRoll(RollHelpers, cases.MovingTestCase):
         result = self.roll(ONE, TWO, THREE, '--exec', command, expect=3)
 
         rows = self.rows(result)
-        self.assertEqual(('maintained', 'failed', 'pending'), tuple(
+        self.assertEqual(('maintained', 'failed', 'skipped'), tuple(
             rows[h]['Result'] for h in (ONE, TWO, THREE)))
         self.assertIn('maintenance failed: exit status 2', rows[TWO][
             'Message'])
@@ -335,7 +335,7 @@ class TestRoll(RollHelpers, cases.MovingTestCase):
         self.assertIn(planned[0]['destination'], (THREE, FOUR))
         # TWO's VMs go to ONE, maintained by then.
         self.assertEqual({ONE}, {v['destination'] for v in rows[1]['VMs']})
-        self.assertIn('2 hosts in 2 waves; 3 moves of 3 VMs (1.00 per VM)',
+        self.assertIn('hosts 2, waves 2; 3 moves of 3 VMs (1.00 per VM)',
                       result.stderr)
         self.assert_untouched(*HOSTS)
         self.assertIsNone(self.record())

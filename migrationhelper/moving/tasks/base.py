@@ -81,6 +81,10 @@ class Task(reading.Reading, waiting.Waiting, issuing.Issuing):
         # The engine's limit that applies, as planned, and whether the task
         # holds it (lane.Lane).
         self.lane = lane.Lane(lane_kind(self.action), self.source)
+        # The anti-affinity groups its downtime counts against: the
+        # engine never takes two members of one down at once.
+        self.down_groups = (planned.anti_affinity
+                            if planned.decision.downtime else frozenset())
         # The placement model's host, unless the operator named one; the
         # scheduler validates either.
         target = context.options.target_host

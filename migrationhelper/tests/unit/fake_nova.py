@@ -206,8 +206,9 @@ class FakeNova:
             server.status, server.task_state = 'MIGRATING', 'migrating'
         else:
             start, end = now, now + self.cold_seconds
+            # Nova starts a running guest again on its destination.
+            server.previous_status = server.status
             server.status, server.task_state = 'RESIZE', 'resize_prep'
-            server.previous_status = 'SHUTOFF'
         stuck_left, ramp = self.stuck.pop(server.id, (0.0, end - start))
         if stuck_left:
             end = float('inf')

@@ -56,6 +56,21 @@ class TestLanes(fake_nova.EngineTestCase):
         self.run_engine(plans)
         self.assertEqual(4, self.nova.most_in_flight('live'))
 
+    def test_two_members_of_one_anti_affinity_group_never_down_at_once(self):
+        def down(name, group):
+            return dataclasses.replace(
+                fake_nova.planned(self.nova.add(name, 'src'),
+                                  decision.COLD_MIGRATE),
+                decision=decision.Decision(decision.COLD_MIGRATE,
+                                           'vTPM: moved cold', True),
+                anti_affinity=frozenset({group}))
+        plans = [down('db-0', 'db'), down('db-1', 'db'), down('web-0', 'web')]
+        rows = self.run_engine(plans)
+        self.assertEqual({outcomes.MOVED}, {r.result for r in rows})
+        # db-1 waits for db-0; web-0 goes beside it.
+        self.assertEqual(2, self.nova.most_in_flight('cold', 'src'))
+        self.assertEqual(3, self.nova.calls['confirm_server_resize'])
+
     def test_max_parallel_caps_everything(self):
         plans = [self.live('live-0')] + [self.cold('cold-%d' % i)
                                          for i in range(3)]
