@@ -25,6 +25,7 @@ from tests.functional import cases
 HOSTS = base.HOSTS + ('cld-nl-04.pd.infn.it',)
 ONE, TWO, THREE, FOUR = HOSTS
 RECORD = 'migrationhelper-roll-default'
+SSD = 'CUSTOM_SSD'
 
 # The maintenance: asks Nova (over HTTP, as the roll) how its host looks
 # while it runs, writes that down, and fails for a host named in a file
@@ -62,6 +63,16 @@ hold = os.path.join(os.path.dirname(journal), 'hold')
 while os.path.exists(hold):
     import time
     time.sleep(0.2)
+'''
+
+
+# A maintenance during which an operator closes the SSD hosts.
+CLOSES_THE_SSD_HOSTS = '''
+import subprocess, sys
+for host in sys.argv[3:]:
+    subprocess.run(['openstack', 'compute', 'service', 'set', '--disable',
+                    '--disable-reason', 'rack power work', host,
+                    'nova-compute'], check=True)
 '''
 
 
@@ -185,6 +196,39 @@ class TestRollProcess(RollHelpers, base.ProcessTestCase):
         self.assertIn('Roll default is running', second.stderr)
         self.assertEqual(0, done.exit_code, done)
         self.assertEqual(2, len(self.journal_lines()))
+
+    def test_a_wave_that_no_longer_fits_stops_before_it_changes_anything(self):
+        for host in (TWO, THREE, FOUR):
+            self.add_traits(host, SSD)
+        ssd = self.create_flavor_with('ssd', {'trait:%s' % SSD: 'required'})
+        self.create_active('web', ONE)
+        on_two = [self.create_active('db-%d' % i, TWO, flavor=ssd)
+                  for i in range(2)]
+        path = os.path.join(self.directory, 'close.py')
+        with open(path, 'w') as f:
+            f.write(CLOSES_THE_SSD_HOSTS)
+        self.journal = os.path.join(self.directory, 'journal')
+
+        result = self.run_openstack(
+            'host', 'roll', ONE, TWO, '--exec',
+            '%s %s {host} - %s %s' % (sys.executable, path, THREE, FOUR),
+            '-f', 'json')
+
+        self.assertEqual(3, result.exit_code, result)
+        rows = {r['Host']: r for r in json.loads(result.stdout)}
+        self.assertEqual('maintained', rows[ONE]['Result'])
+        self.assertEqual('pending', rows[TWO]['Result'])
+        self.assertIn('not started: the wave no longer fits',
+                      rows[TWO]['Message'])
+        self.assertIn('Wave 2 no longer fits the cloud as it is now',
+                      result.stderr)
+        self.assertIn('needs trait %s' % SSD, result.stderr)
+        # Nothing of wave 2 changed.
+        self.assertEqual('enabled', self.service(TWO)['status'])
+        for server in on_two:
+            self.assertEqual(TWO, self.host_of(server))
+        self.assertNotIn('roll_step:' + TWO, self.record()['metadata'])
+        self.assertEqual([ONE], self.record()['hosts'])
 
 
 class TestRoll(RollHelpers, cases.MovingTestCase):
@@ -340,9 +384,49 @@ class TestRoll(RollHelpers, cases.MovingTestCase):
         self.assert_untouched(*HOSTS)
         self.assertIsNone(self.record())
 
-    def test_unknown_aggregate_and_down_host_refused(self):
-        self.roll('--aggregate', 'nope', expect=1)
+    def test_unknown_down_and_disabled_by_someone_else_refused(self):
+        self.create_active('web', ONE)
+        result = self.roll('--aggregate', 'nope', expect=1)
+        self.assertIn('No host aggregate is named nope', result.stderr)
         self.down_hosts.add(TWO)
-        result = self.roll(ONE, TWO, expect=1)
-        self.assertIn('its nova-compute service is down', result.stderr)
+        self.admin_api.put_service(self.service(THREE)['id'], {
+            'status': 'disabled', 'disabled_reason': 'RMA ticket 42'})
+        result = self.roll(ONE, TWO, THREE, expect=1)
+        self.assertIn('%s: its nova-compute service is down' % TWO,
+                      result.stderr)
+        self.assertIn('%s: disabled by someone else (RMA ticket 42)' % THREE,
+                      result.stderr)
+        self.assertEqual('enabled', self.service(ONE)['status'])
+        self.assertEqual([], self.migrations())
+        self.assertIsNone(self.record())
+
+    def test_one_failing_host_of_a_wave_leaves_the_other_maintained(self):
+        for i, host in enumerate((ONE, TWO, THREE)):
+            self.create_active('vm-%d' % i, host)
+        command = self.write_script(QUIET_MAINTENANCE)
+        open(os.path.join(self.directory, 'fail-' + ONE), 'w').close()
+
+        result = self.roll(ONE, TWO, THREE, '--max-unavailable', '2',
+                           '--exec', command, '--on-failure', 'skip',
+                           expect=3)
+
+        rows = self.rows(result)
+        self.assertEqual((1, 1, 2), tuple(rows[h]['Wave']
+                                          for h in (ONE, TWO, THREE)))
+        self.assertEqual(('failed', 'maintained', 'maintained'), tuple(
+            rows[h]['Result'] for h in (ONE, TWO, THREE)))
+        self.assertEqual('disabled', self.service(ONE)['status'])
+        self.assertIn('maintenance failed', self.service(ONE)[
+            'disabled_reason'])
+        self.assertIn('%s failed and stays disabled' % ONE, result.stderr)
+        self.assertEqual(sorted([ONE, TWO, THREE]),
+                         sorted(self.journal_lines()))
+
+    def test_until_in_the_past_starts_nothing(self):
+        self.create_active('web', ONE)
+        result = self.roll(ONE, '--exec', 'true', '--until',
+                           '2020-01-01T00:00:00Z', expect=3)
+        self.assertEqual('pending', self.rows(result)[ONE]['Result'])
+        self.assertIn('--until 2020-01-01 00:00:00Z passed', result.stderr)
+        self.assert_untouched(ONE)
         self.assertIsNone(self.record())
