@@ -281,3 +281,38 @@ class TestReadingOnATerminal(TerminalTestCase):
 
     def test_host_status_100_columns(self):
         self.host_status_fits(100)
+
+
+class TestRollOnATerminal(TerminalTestCase):
+
+    def roll_in_terminal(self, columns):
+        web = self.create_active(LONG_NAME, HOST)
+        db = self.create_shutoff('old-build', OTHER)
+        self.run_in_terminal(columns, 'host', 'roll', HOST, OTHER,
+                             '--exec', 'true', '--log-dir', self.directory)
+        rows, exit_status = self.finished()
+        text = '\n'.join(rows)
+        self.assertEqual(0, exit_status, text)
+        # The roll's own story and each VM's, as event lines.
+        for line in ('wave 1: %s' % HOST, 'maintaining %s' % HOST,
+                     '%s maintained and reopened' % OTHER):
+            self.assertTrue(any(line in r and EVENT.match(r) for r in rows),
+                            '%r not told:\n%s' % (line, text))
+        self.assertStoriesTold(rows, [(web, ('live-migrating to', 'moved')),
+                                      (db, ('cold-migrating to', 'moved'))])
+        # No status line left behind, the roll's included.
+        for row in rows:
+            self.assertNotIn('hosts maintained', row, text)
+        table = [r for r in rows if r[:1] in ('+', '|')]
+        self.assertEqual(1, len({len(r) for r in table}), text)
+        self.assertLessEqual(len(table[0]), columns, text)
+        self.assertEqual(['Host', 'Wave', 'Result', 'VMs Moved', 'Message'],
+                         [h.strip() for h in table[1].split('|')[1:-1]])
+        closing = '2 moves of 2 VMs (1.00 per VM moved)'
+        self.assertGreater(text.index(closing), text.rindex('+---'), text)
+
+    def test_roll_80_columns(self):
+        self.roll_in_terminal(80)
+
+    def test_roll_100_columns(self):
+        self.roll_in_terminal(100)
