@@ -46,6 +46,8 @@ class ComputeHost:
     hypervisor_ids: tuple = ()
     # Each hypervisor's state ('up', 'down'), as listed with its name.
     hypervisor_states: tuple = ()
+    # Nova's time of the service's last report (or update).
+    updated_at: str | None = None
 
     @property
     def names(self):

@@ -103,6 +103,7 @@ def list_compute_hosts(compute, placement=None, warn=None):
             state=service.state,
             forced_down=bool(service.is_forced_down),
             disabled_reason=service.disabled_reason,
+            updated_at=getattr(service, 'updated_at', None),
             hypervisor_type=first and first.hypervisor_type,
             hypervisor_version=first and first.hypervisor_version,
         ))

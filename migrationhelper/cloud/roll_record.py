@@ -19,13 +19,19 @@ Readable by any admin from any workstation, with no service of ours:
 - ``roll_step:<host>`` is where a host is mid-way: ``<step> <wave>``, and
   ``failed: <why>`` after it when that step failed.
 - ``roll_state`` is ``running`` or ``finished``; ``roll_settings`` what
-  the roll was run with; ``roll_lease`` who runs it and until when
-  (renewed while it runs): a second run of the same roll is refused while
-  the lease holds.
+  the roll was run with.
 
-The aggregate has no availability zone and no metadata a scheduler filter
-reads (keys are ``roll_*``), so that its membership changes no scheduling.
-It records; it decides nothing.
+Who runs the roll is a second aggregate, ``migrationhelper-roll-<name>-
+lease``: a run holds it by adding one compute host to it (the first by
+name), which Nova does for one caller only (a host is in an aggregate
+once: the second addition fails), and keeps ``roll_lease`` (until when,
+who) in its metadata, renewed while it runs. A second run is refused while
+the lease holds; a lease not renewed in time (its run was killed) is taken
+over.
+
+Neither aggregate has an availability zone or metadata a scheduler
+filter reads (keys are ``roll_*``), so that their membership changes no
+scheduling. They record; they decide nothing.
 """
 
 import datetime
@@ -53,8 +59,46 @@ RENEW_SECONDS = 60
 VALUE_MAX_LENGTH = 255
 
 
+LEASE_SUFFIX = '-lease'
+
+
 def aggregate_name(roll):
     return AGGREGATE_PREFIX + roll
+
+
+def _find(compute, name):
+    for aggregate in compute.aggregates():
+        if aggregate.name == name:
+            return aggregate
+    return None
+
+
+def _find_or_create(compute, name):
+    found = _find(compute, name)
+    if found is not None:
+        return found
+    try:
+        return compute.create_aggregate(name=name)
+    except sdk_exceptions.ConflictException:
+        # Another run created it first.
+        return _find(compute, name)
+
+
+def _parse_lease(value):
+    """(holder, expiry) of a lease value, or (None, None)."""
+    expiry, _sep, holder = (value or '').partition(' ')
+    try:
+        when = datetime.datetime.strptime(
+            expiry, vocabulary.TIME_FORMAT).replace(
+            tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None, None
+    return holder, when
+
+
+def _lease_value(holder):
+    until = now() + datetime.timedelta(seconds=LEASE_SECONDS)
+    return '%s %s' % (until.strftime(vocabulary.TIME_FORMAT), holder)
 
 
 def now():
@@ -74,12 +118,17 @@ class Step:
     AWAITING = 'awaiting-maintenance'
     MAINTAINING = 'maintaining'
     MAINTAINED = 'maintained'
+    # Bringing its VMs back (--restore), those moved off since ``since``.
+    RESTORING = 'restoring'
 
-    def __init__(self, name, wave, failure=None):
+    def __init__(self, name, wave, failure=None, since=None):
         self.name, self.wave, self.failure = name, wave, failure
+        self.since = since
 
     def __str__(self):
         text = '%s %d' % (self.name, self.wave)
+        if self.since:
+            text += ' since %s' % self.since
         if self.failure:
             text += ' failed: %s' % self.failure
         return text[:VALUE_MAX_LENGTH]
@@ -87,9 +136,10 @@ class Step:
     @classmethod
     def parse(cls, text):
         head, _sep, failure = text.partition(' failed: ')
+        head, _sep, since = head.partition(' since ')
         name, _sep, wave = head.partition(' ')
         return cls(name, int(wave) if wave.isdigit() else 0,
-                   failure or None)
+                   failure or None, since or None)
 
 
 class Record:
@@ -102,23 +152,12 @@ class Record:
     @classmethod
     def find(cls, compute, roll):
         """The roll's record, or None when no roll of this name ran."""
-        name = aggregate_name(roll)
-        for aggregate in compute.aggregates():
-            if aggregate.name == name:
-                return cls(compute, aggregate)
-        return None
+        found = _find(compute, aggregate_name(roll))
+        return None if found is None else cls(compute, found)
 
     @classmethod
     def find_or_create(cls, compute, roll):
-        found = cls.find(compute, roll)
-        if found is not None:
-            return found
-        try:
-            return cls(compute, compute.create_aggregate(
-                name=aggregate_name(roll)))
-        except sdk_exceptions.ConflictException:
-            # A second run created it first: the lease decides.
-            return cls.find(compute, roll)
+        return cls(compute, _find_or_create(compute, aggregate_name(roll)))
 
     @property
     def metadata(self):
@@ -138,18 +177,6 @@ class Record:
                 for key, value in self.metadata.items()
                 if key.startswith(STEP) and value}
 
-    def lease(self):
-        """(holder, expiry) of the lease, or (None, None)."""
-        value = self.metadata.get(LEASE) or ''
-        expiry, _sep, holder = value.partition(' ')
-        try:
-            when = datetime.datetime.strptime(
-                expiry, vocabulary.TIME_FORMAT).replace(
-                tzinfo=datetime.timezone.utc)
-        except ValueError:
-            return None, None
-        return holder, when
-
     def refresh(self):
         self.aggregate = self.compute.get_aggregate(self.aggregate.id)
         return self
@@ -161,11 +188,6 @@ class Record:
 
     def set_step(self, host, step):
         self.write(**{STEP + host: str(step) if step else None})
-
-    def take_lease(self, holder):
-        until = now() + datetime.timedelta(seconds=LEASE_SECONDS)
-        self.write(**{LEASE: '%s %s' % (
-            until.strftime(vocabulary.TIME_FORMAT), holder)})
 
     def add_host(self, host):
         if host not in self.done:
@@ -179,3 +201,73 @@ class Record:
                 self.aggregate, host)
         self.write(**{key: None for key in self.metadata
                       if key.startswith(STEP) or key == STATE})
+
+
+class Held(Exception):
+    """Another run holds the lease: (holder, expiry)."""
+
+    def __init__(self, holder, until):
+        super().__init__(holder)
+        self.holder, self.until = holder, until
+
+
+class Lease:
+    """Who runs a roll: see the module's doc."""
+
+    def __init__(self, compute, roll, holder, lock_host):
+        self.compute = compute
+        self.name = aggregate_name(roll) + LEASE_SUFFIX
+        self.holder = holder
+        self.lock_host = lock_host
+        self.aggregate = None
+
+    def current(self):
+        """(holder, expiry) of the lease as Nova has it, or (None, None)."""
+        found = _find(self.compute, self.name)
+        if found is None or not found.hosts:
+            return None, None
+        return _parse_lease((found.metadata or {}).get(LEASE))
+
+    def take(self):
+        """Hold the lease, or raise Held; a lapsed one is taken over."""
+        aggregate = _find_or_create(self.compute, self.name)
+        if aggregate.hosts:
+            holder, until = _parse_lease((aggregate.metadata or {}).get(
+                LEASE))
+            if holder != self.holder and until is not None and \
+                    until > now():
+                raise Held(holder, until)
+            for host in aggregate.hosts:
+                # Its run stopped renewing it: taken over.
+                try:
+                    aggregate = self.compute.remove_host_from_aggregate(
+                        aggregate, host)
+                except sdk_exceptions.HttpException:
+                    aggregate = self.compute.get_aggregate(aggregate.id)
+        self.compute.set_aggregate_metadata(
+            aggregate, {LEASE: _lease_value(self.holder)})
+        try:
+            aggregate = self.compute.add_host_to_aggregate(
+                aggregate, self.lock_host)
+        except sdk_exceptions.ConflictException:
+            # Added by another run between our read and now: it holds it.
+            holder, until = _parse_lease((self.compute.get_aggregate(
+                aggregate.id).metadata or {}).get(LEASE))
+            raise Held(holder or '?', until or now())
+        self.aggregate = aggregate
+        self.renew()
+
+    def renew(self):
+        self.aggregate = self.compute.set_aggregate_metadata(
+            self.aggregate, {LEASE: _lease_value(self.holder)})
+
+    def release(self):
+        if self.aggregate is None:
+            return
+        self.compute.set_aggregate_metadata(self.aggregate, {LEASE: None})
+        try:
+            self.compute.remove_host_from_aggregate(self.aggregate,
+                                                    self.lock_host)
+        except sdk_exceptions.NotFoundException:
+            pass
+        self.aggregate = None

@@ -346,13 +346,16 @@ def after_the_moves(verify, rows, warn):
     """``verify(rows)``: Nova's last word on the rows, if Nova answers.
 
     The moves are over: if the cloud no longer answers, or no longer
-    accepts the credentials, the rows stay as the moves ended and the run
-    says so, rather than losing the table.
+    accepts the credentials, or Ctrl-C comes during the check, the rows
+    stay as the moves ended and the run says so, rather than losing the
+    table.
 
     :returns: (rows, a Stop or None).
     """
     try:
         return verify(rows), None
+    except KeyboardInterrupt:
+        return rows, Stop(INTERRUPTED)
     except errors.REQUEST_ERRORS + errors.AUTH_ERRORS as e:
         if errors.credentials_refused(e):
             return rows, Stop(CREDENTIALS_REFUSED, e)

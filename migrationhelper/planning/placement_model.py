@@ -337,6 +337,11 @@ class Model:
         if host in self.free:
             self._take(host, needs, -1)
 
+    def take(self, host, needs):
+        """``needs``' VM is back on ``host``: its room and slot are taken."""
+        if host in self.free:
+            self._take(host, needs, 1)
+
     def _take(self, host, needs, sign):
         self._by_ram.remove(self._ram_key(host))
         for rc, amount in needs.demand.items():

@@ -94,7 +94,7 @@ def order(hosts, first=()):
 
 
 def simulate(hosts, receivers, groups, max_unavailable=1, maintained=(),
-             first=()):
+             first=(), restore=False):
     """Every wave of the roll, placed; stops at the first refusal.
 
     :param hosts: :class:`RollHost` list, the hosts left to maintain.
@@ -103,6 +103,8 @@ def simulate(hosts, receivers, groups, max_unavailable=1, maintained=(),
     :param groups: {group ID: placement_model.Group}.
     :param maintained: hosts this roll already maintained (preferred).
     :param first: hosts an earlier run left mid-way: maintained first.
+    :param restore: each wave's VMs go back to their host once it is
+        maintained (--restore), taking their room there again.
     :returns: :class:`Sequence`.
     """
     sim = model.Model(list(receivers), dict(groups))
@@ -141,8 +143,17 @@ def simulate(hosts, receivers, groups, max_unavailable=1, maintained=(),
             if placement.host in on_host and placement.host in pending:
                 on_host[placement.host].append(need)
             moved.add(need.key)
-        for name in wave:
-            on_host[name] = []
+        if restore:
+            for need in needs:
+                sim.release(destinations[need.key], need)
+                sim.take(need.source, need)
+                back_from = on_host.get(destinations[need.key], [])
+                if need in back_from:
+                    back_from.remove(need)
+            sequence.moves += len(needs)
+        else:
+            for name in wave:
+                on_host[name] = []
         sequence.moves += len(needs)
         sequence.waves.append(Wave(number, tuple(wave), destinations,
                                    sources))

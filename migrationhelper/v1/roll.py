@@ -19,6 +19,7 @@ import re
 from osc_lib.cli import format_columns
 from osc_lib import exceptions
 
+from migrationhelper.cloud import credentials
 from migrationhelper.cloud import hosts
 from migrationhelper.i18n import _
 from migrationhelper.moving import engine
@@ -50,9 +51,9 @@ def _command_line(text):
     try:
         return host_commands.split(text)
     except ValueError as e:
+        # Not echoed: a command line may hold a secret.
         raise argparse.ArgumentTypeError(
-            _('%(text)r is not a command line: %(e)s') % {'text': text,
-                                                          'e': e})
+            _('not a command line: %s') % e)
 
 
 def _roll_name(text):
@@ -194,7 +195,14 @@ class RollHosts(common.MoveCommand):
             say=reporter.note if reporter is not None else None)
         if reporter is not None:
             reporter.title = ''
-            reporter.close()
+            if result.stop is not None:
+                # What goes on in Nova, as a drain says after Ctrl-C.
+                reporter.interrupted(result.moves)
+            else:
+                reporter.close()
+        if result.stop is not None and result.stop.error is not None:
+            self.app.stderr.write(
+                credentials.expired_message(result.stop.error) + '\n')
         self._exit_code = exit_code(result)
         self.closing = result.closing
         if result.sequence is not None and parsed_args.dry_run:

@@ -104,13 +104,19 @@ class _Running:
         return self.ran
 
     def kill(self):
-        if self.process is not None and self.process.poll() is None:
+        """End the command and whatever it started (its session)."""
+        if self.process is None:
+            return
+        for sig in (signal.SIGTERM, signal.SIGKILL):
             try:
-                os.killpg(self.process.pid, signal.SIGTERM)
+                os.killpg(self.process.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                break
+            try:
                 self.process.wait(timeout=5)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
+                break
+            except subprocess.TimeoutExpired:
+                continue
 
     def _tail(self):
         if not self.log_path:
@@ -123,20 +129,30 @@ class _Running:
         return '\n'.join(lines[-TAIL_LINES:])
 
 
-def run_all(jobs, timeout, clock=time.monotonic, sleep=time.sleep):
+def run_all(jobs, timeout, clock=time.monotonic, sleep=time.sleep,
+            ended=None):
     """Run commands side by side until each ends or times out.
 
     :param jobs: {key: (argv, env, log path or None)}.
-    :returns: {key: Ran}. Ctrl-C stops every command still running.
+    :param ended: called with (key, Ran) as soon as each one ends, so that
+        what it did is recorded even if the others are stopped.
+    :returns: {key: Ran}. Ctrl-C (or any error) stops every command still
+        running, with what it started.
     """
-    running = {key: _Running(argv, env, log, clock)
-               for key, (argv, env, log) in jobs.items()}
-    deadline = clock() + timeout
+    running, told = {}, set()
     try:
+        for key, (argv, env, log) in jobs.items():
+            running[key] = _Running(argv, env, log, clock)
+        deadline = clock() + timeout
         while True:
-            ended = {k: r.poll(deadline) for k, r in running.items()}
-            if all(ended.values()):
-                return ended
+            results = {k: r.poll(deadline) for k, r in running.items()}
+            for key, ran in results.items():
+                if ran is not None and key not in told:
+                    told.add(key)
+                    if ended is not None:
+                        ended(key, ran)
+            if all(results.values()):
+                return results
             sleep(POLL_SECONDS)
     finally:
         for one in running.values():

@@ -17,6 +17,7 @@ import os
 import sys
 
 import fixtures
+from openstack import exceptions as sdk_exceptions
 from osc_lib import exceptions
 import testtools
 
@@ -90,33 +91,71 @@ class TestRunAll(testtools.TestCase):
 
 
 class FakeAggregate:
-    def __init__(self, metadata):
-        self.name = 'migrationhelper-roll-default'
-        self.metadata = metadata
-        self.hosts = []
+    def __init__(self, name, metadata=None, hosts=()):
+        self.id = name
+        self.name = name
+        self.metadata = dict(metadata or {})
+        self.hosts = list(hosts)
+
+
+class FakeCompute:
+    """Nova's aggregates: unique names; a host is in one at most once."""
+
+    def __init__(self):
+        self.by_name = {}
+
+    def aggregates(self):
+        return list(self.by_name.values())
+
+    def create_aggregate(self, name):
+        if name in self.by_name:
+            raise sdk_exceptions.ConflictException()
+        self.by_name[name] = FakeAggregate(name)
+        return self.by_name[name]
+
+    def get_aggregate(self, aggregate_id):
+        return self.by_name[aggregate_id]
+
+    def set_aggregate_metadata(self, aggregate, metadata):
+        kept = self.by_name[aggregate.id].metadata
+        for key, value in metadata.items():
+            if value is None:
+                kept.pop(key, None)
+            else:
+                kept[key] = value
+        return self.by_name[aggregate.id]
+
+    def add_host_to_aggregate(self, aggregate, host):
+        found = self.by_name[aggregate.id]
+        if host in found.hosts:
+            raise sdk_exceptions.ConflictException()
+        found.hosts.append(host)
+        return found
+
+    def remove_host_from_aggregate(self, aggregate, host):
+        found = self.by_name[aggregate.id]
+        if host not in found.hosts:
+            raise sdk_exceptions.NotFoundException()
+        found.hosts.remove(host)
+        return found
 
 
 class TestRecord(testtools.TestCase):
 
     def test_a_step_reads_back_as_written(self):
-        step = roll_record.Step(roll_record.Step.MAINTAINING, 2,
-                                'exit status 1')
+        step = roll_record.Step(roll_record.Step.RESTORING, 2,
+                                'exit status 1', '2026-12-04T10:00:00Z')
         back = roll_record.Step.parse(str(step))
-        self.assertEqual(('maintaining', 2, 'exit status 1'),
-                         (back.name, back.wave, back.failure))
-        self.assertIsNone(roll_record.Step.parse('draining 1').failure)
-
-    def test_the_lease_reads_back_with_its_holder(self):
-        until = roll_record.now().replace(microsecond=0)
-        record = roll_record.Record(None, FakeAggregate({
-            roll_record.LEASE: '%s ops@ws/12/abc' % until.strftime(
-                '%Y-%m-%dT%H:%M:%SZ')}))
-        self.assertEqual(('ops@ws/12/abc', until), record.lease())
-        self.assertEqual((None, None),
-                         roll_record.Record(None, FakeAggregate({})).lease())
+        self.assertEqual(('restoring', 2, 'exit status 1',
+                          '2026-12-04T10:00:00Z'),
+                         (back.name, back.wave, back.failure, back.since))
+        plain = roll_record.Step.parse('draining 1')
+        self.assertEqual(('draining', 1, None, None),
+                         (plain.name, plain.wave, plain.failure,
+                          plain.since))
 
     def test_steps_of_hosts_mid_way(self):
-        record = roll_record.Record(None, FakeAggregate({
+        record = roll_record.Record(None, FakeAggregate('r', {
             roll_record.STEP + 'cmp-01': 'maintained 1',
             roll_record.STATE: roll_record.RUNNING}))
         self.assertEqual(['cmp-01'], list(record.steps()))
@@ -125,17 +164,53 @@ class TestRecord(testtools.TestCase):
 
 class TestLease(testtools.TestCase):
 
-    def lease(self, seconds, holder='other'):
-        until = roll_record.now() + datetime.timedelta(seconds=seconds)
-        return roll_record.Record(None, FakeAggregate({
-            roll_record.LEASE: '%s %s' % (until.strftime(
-                '%Y-%m-%dT%H:%M:%SZ'), holder)}))
+    def setUp(self):
+        super().setUp()
+        self.compute = FakeCompute()
 
-    def test_a_lease_someone_else_holds_refuses(self):
+    def lease(self, holder):
+        return roll_record.Lease(self.compute, 'default', holder, 'cmp-01')
+
+    def test_one_run_holds_it_the_second_is_refused(self):
+        first = self.lease('first')
+        first.take()
+        self.assertEqual('first', first.current()[0])
+        second = self.lease('second')
+        held = self.assertRaises(roll_record.Held, second.take)
+        self.assertEqual('first', held.holder)
         error = self.assertRaises(exceptions.CommandError, roll.check_lease,
-                                  self.lease(120), 'me')
-        self.assertIn('Roll default is running (other holds it', str(error))
+                                  second)
+        self.assertIn('Roll default is running (first holds it',
+                      str(error))
+        # Released, it is free again.
+        first.release()
+        self.assertEqual((None, None), second.current())
+        second.take()
+        self.assertEqual('second', second.current()[0])
 
-    def test_an_expired_lease_or_our_own_does_not(self):
-        roll.check_lease(self.lease(-5), 'me')
-        roll.check_lease(self.lease(120, 'me'), 'me')
+    def test_a_run_adding_the_host_first_wins_a_race(self):
+        first, second = self.lease('first'), self.lease('second')
+        aggregate = self.compute.create_aggregate(first.name)
+        # "second" read no holder, then "first" took it: second's
+        # addition of the host fails, and it is refused.
+        real_add = self.compute.add_host_to_aggregate
+
+        def add_after_first(aggregate, host):
+            self.compute.add_host_to_aggregate = real_add
+            first.take()
+            return real_add(aggregate, host)
+        self.compute.add_host_to_aggregate = add_after_first
+        self.assertRaises(roll_record.Held, second.take)
+        self.assertEqual(['cmp-01'], aggregate.hosts)
+        self.assertEqual('first', first.current()[0])
+
+    def test_a_lapsed_lease_is_taken_over(self):
+        self.lease('killed').take()
+        lapsed = (roll_record.now() - datetime.timedelta(seconds=5)).strftime(
+            '%Y-%m-%dT%H:%M:%SZ')
+        self.compute.by_name[self.lease('x').name].metadata[
+            roll_record.LEASE] = '%s killed' % lapsed
+        roll.check_lease(self.lease('new'))
+        taker = self.lease('new')
+        taker.take()
+        self.assertEqual('new', taker.current()[0])

@@ -145,6 +145,28 @@ class TestSimulate(testtools.TestCase):
         sequence = waves.simulate(hosts, receivers, {}, maintained={'done'})
         self.assertEqual({'1': 'done'}, sequence.waves[0].destinations)
 
+    def test_restored_vms_take_their_room_back(self):
+        # Without --restore, "a" empties "e" then "b" fits on "a"; with
+        # it, "a" takes its VM back and "b" has no room left.
+        hosts = [roll_host('e'), roll_host('a', vm('1', 'a', ram=4096)),
+                 roll_host('b', vm('2', 'b', ram=4096))]
+        receivers = [receiver('e', ram=4096),
+                     receiver('a', ram=4096, used=4096),
+                     receiver('b', ram=4096, used=4096)]
+        self.assertIsNone(waves.simulate(hosts, receivers, {}).refusal)
+        sequence = waves.simulate(hosts, receivers, {}, restore=True)
+        self.assertIsNone(sequence.refusal)
+        # Back on "a" after wave 2: "b"'s VM goes to "e", freed again.
+        self.assertEqual({'2': 'e'}, sequence.waves[2].destinations)
+        self.assertEqual((4, 2.0), (sequence.moves, sequence.moves_per_vm))
+        tight = [receiver('e', ram=4096),
+                 receiver('a', ram=4096, used=4096),
+                 receiver('b', ram=8192, used=8192)]
+        hosts[2] = roll_host('b', vm('2', 'b', ram=4096),
+                             vm('3', 'b', ram=4096))
+        refusal = waves.simulate(hosts, tight, {}, restore=True).refusal
+        self.assertEqual((3, 'b'), (refusal.wave, refusal.host))
+
 
 class TestBudget(testtools.TestCase):
 
