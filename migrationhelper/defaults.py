@@ -38,6 +38,10 @@ ABORT = 'abort'
 FORCE_COMPLETE = 'force-complete'
 LEAVE = 'leave'
 ON_TIMEOUT_CHOICES = (ABORT, FORCE_COMPLETE, LEAVE)
+# An abort or force-complete sent at the timeout gets --timeout seconds to
+# end, and never less than this: Nova pauses the VM or rolls the copy back
+# first, which a short --timeout would not leave it time for.
+MIN_TIMEOUT_AFTER_ABORT = 30
 
 # Every disabled reason a drain sets starts with this, so that undrain
 # knows its own.

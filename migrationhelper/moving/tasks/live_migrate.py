@@ -67,7 +67,8 @@ def on_timeout(task):
             'running') % {'waited': task.waited(), 'id': migration.id})
     # The abort or force gets a deadline of its own, queued or not.
     task.queued_since = None
-    task.deadline = task.clock() + task.options.timeout
+    task.deadline = task.clock() + max(task.options.timeout,
+                                       defaults.MIN_TIMEOUT_AFTER_ABORT)
     if task.options.on_timeout == defaults.FORCE_COMPLETE:
         refused = _never_forced(task)
         if refused is None:
