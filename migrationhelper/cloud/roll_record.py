@@ -87,13 +87,8 @@ def _find_or_create(compute, name):
 def _parse_lease(value):
     """(holder, expiry) of a lease value, or (None, None)."""
     expiry, _sep, holder = (value or '').partition(' ')
-    try:
-        when = datetime.datetime.strptime(
-            expiry, vocabulary.TIME_FORMAT).replace(
-            tzinfo=datetime.timezone.utc)
-    except ValueError:
-        return None, None
-    return holder, when
+    when = vocabulary.parse_utc(expiry)
+    return (holder, when) if when is not None else (None, None)
 
 
 def _lease_value(holder):

@@ -18,6 +18,8 @@ nova/compute/task_states.py, os-resource-classes), and the one time form
 we write. Every other module uses these names; none defines its own.
 """
 
+import datetime
+
 # Migration statuses after which nothing more happens to the move.
 FINAL_MIGRATION_STATUSES = frozenset((
     'completed', 'confirmed', 'reverted', 'done', 'error', 'failed',
@@ -61,6 +63,15 @@ MEM_ENCRYPTION_CONTEXT = 'MEM_ENCRYPTION_CONTEXT'
 # The one time form we write (disabled reasons, changes-since): UTC, to
 # the second.
 TIME_FORMAT = '%Y-%m-%dT%H:%M:%SZ'
+
+
+def parse_utc(text):
+    """A time written in TIME_FORMAT, as an aware UTC datetime, or None."""
+    try:
+        return datetime.datetime.strptime(text or '', TIME_FORMAT).replace(
+            tzinfo=datetime.timezone.utc)
+    except ValueError:
+        return None
 
 
 def to_second(timestamp):

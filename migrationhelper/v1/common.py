@@ -36,6 +36,7 @@ from migrationhelper.planning import decision
 from migrationhelper.planning import plan
 from migrationhelper.v1 import clients
 from migrationhelper.v1 import notices
+from migrationhelper.workflows import restore
 
 RESULT_COLUMNS = (
     'ID', 'Name', 'Action', 'Result', 'Source', 'Destination', 'Duration',
@@ -118,6 +119,15 @@ def whole_number(minimum):
                     'value': text, 'min': minimum})
         return value
     return parse
+
+
+def utc_time(text):
+    """An argparse type: an ISO 8601 time, UTC unless it says otherwise."""
+    try:
+        return restore.parse_time(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            _('%s is not a time (e.g. 2026-11-26T08:00:00Z)') % text)
 
 
 def add_move_options(parser):

@@ -12,7 +12,6 @@
 
 """Compute host commands: ``host vms``, ``status``, ``drain``, ``undrain``."""
 
-import argparse
 import collections
 
 from cliff import utils
@@ -299,14 +298,6 @@ RESTORE_ONLY = ('since', 'max_parallel', 'timeout', 'on_timeout',
                 'allow_downtime', 'check_capacity', 'wait')
 
 
-def _since(text):
-    try:
-        return restore.parse_time(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            _('%s is not a time (e.g. 2026-11-26T08:00:00Z)') % text)
-
-
 class UndrainHost(common.MoveCommand):
     _description = _(
         'Enable the nova-compute service of drained hosts again, if host '
@@ -336,7 +327,7 @@ class UndrainHost(common.MoveCommand):
                    'deleted or moved on since are left where they are'))
         group = parser.add_argument_group(_('restore options'))
         group.add_argument(
-            '--since', metavar='<time>', type=_since,
+            '--since', metavar='<time>', type=common.utc_time,
             help=_('When the drain began (ISO 8601, UTC unless an offset is '
                    'given). Default: the time in the drain\'s disabled '
                    'reason; needed when the service was enabled since or '

@@ -26,7 +26,6 @@ from migrationhelper.moving import engine
 from migrationhelper.v1 import clients
 from migrationhelper.v1 import common
 from migrationhelper.workflows import host_commands
-from migrationhelper.workflows import restore
 from migrationhelper.workflows import roll
 
 COLUMNS = (
@@ -63,13 +62,6 @@ def _roll_name(text):
             '%r is not a roll name: letters, digits, ".", "_" and "-", at '
             'most 63, starting with a letter or digit') % text)
     return text
-
-
-def _until(text):
-    try:
-        return restore.parse_time(text)
-    except exceptions.CommandError as e:
-        raise argparse.ArgumentTypeError(str(e))
 
 
 class RollHosts(common.MoveCommand):
@@ -148,7 +140,7 @@ class RollHosts(common.MoveCommand):
                    'host aggregate migrationhelper-roll-<roll>. One run of a '
                    'name at a time; a finished roll run again starts over'))
         parser.add_argument(
-            '--until', metavar='<time>', type=_until,
+            '--until', metavar='<time>', type=common.utc_time,
             help=_('Start no wave after this time (UTC, e.g. '
                    '2026-12-05T06:00:00Z); exit 3 saying where it stopped'))
         parser.add_argument(

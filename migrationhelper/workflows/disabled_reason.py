@@ -85,12 +85,7 @@ def drained_at(reason):
     match = DRAINED_AT.match(reason or '')
     if match is None:
         return None
-    try:
-        return datetime.datetime.strptime(
-            match.group(1), vocabulary.TIME_FORMAT).replace(
-            tzinfo=datetime.timezone.utc)
-    except ValueError:
-        return None
+    return vocabulary.parse_utc(match.group(1))
 
 
 def is_ours(reason):

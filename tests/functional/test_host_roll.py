@@ -424,6 +424,9 @@ class TestRoll(RollHelpers, cases.MovingTestCase):
 
     def test_until_in_the_past_starts_nothing(self):
         self.create_active('web', ONE)
+        usage = self.openstack('host', 'roll', ONE, '--until', 'tomorrow')
+        self.assertEqual(2, usage.exit_code, usage)
+        self.assertIn('tomorrow is not a time', usage.stderr)
         result = self.roll(ONE, '--exec', 'true', '--until',
                            '2020-01-01T00:00:00Z', expect=3)
         self.assertEqual('pending', self.rows(result)[ONE]['Result'])
