@@ -172,10 +172,6 @@ class Record:
                 for key, value in self.metadata.items()
                 if key.startswith(STEP) and value}
 
-    def refresh(self):
-        self.aggregate = self.compute.get_aggregate(self.aggregate.id)
-        return self
-
     def write(self, **metadata):
         """Set metadata; a value of None removes its key."""
         self.aggregate = self.compute.set_aggregate_metadata(
@@ -211,6 +207,7 @@ class Lease:
 
     def __init__(self, compute, roll, holder, lock_host):
         self.compute = compute
+        self.roll = roll
         self.name = aggregate_name(roll) + LEASE_SUFFIX
         self.holder = holder
         self.lock_host = lock_host

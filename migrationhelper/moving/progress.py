@@ -71,19 +71,13 @@ class Progress:
 
     def event(self, name, server_id, text):
         """One line of a VM's story, above the status line if there is one."""
-        line = printable('[%6.1fs] %s (%s): %s' % (
-            self.clock() - self.started, name, server_id, text))
-        if self.live:
-            # Clears the status line, writes the event, draws it again.
-            self._status_line().write(line, file=self.stream)
-        else:
-            self.stream.write(line + '\n')
-            self.stream.flush()
+        self.note('%s (%s): %s' % (name, server_id, text))
 
     def note(self, text):
         """A line of the run's own story (a roll's waves), as an event's."""
         line = printable('[%6.1fs] %s' % (self.clock() - self.started, text))
         if self.live:
+            # Clears the status line, writes the line, draws it again.
             self._status_line().write(line, file=self.stream)
         else:
             self.stream.write(line + '\n')

@@ -72,8 +72,7 @@ def place_plan(compute, placement, planned, receiving, only_hosts=None,
             len(summaries) < len(receiving):
         # A refusal names what each host lacks: read the hosts placement
         # offered nothing, then place again with every host's numbers.
-        receivers = [r if r.host in summaries else _read_fully(
-            placement, r, host) for r, host in zip(receivers, receiving)]
+        receivers = _read_all(placement, receivers, receiving, summaries)
         placements = model.place(needs, receivers, groups, prefer)
     if read.unjudged:
         warnings.append(_(
@@ -100,10 +99,7 @@ def _with_groups(planned, groups, group_of):
     """Each VM with its anti-affinity groups, for the downtime budget."""
     result = []
     for p in planned:
-        spread = frozenset(
-            gid for gid in group_of.get(p.server.id, ())
-            if getattr(groups.get(gid), 'policy', None) in
-            model.ANTI_AFFINITY_POLICIES)
+        spread = model.spread_groups(group_of.get(p.server.id, ()), groups)
         result.append(dataclasses.replace(p, anti_affinity=spread)
                       if spread else p)
     return result
@@ -129,8 +125,7 @@ def model_inputs(compute, placement, moving, receiving, only_hosts=None,
                                                         ())))
                  for h in receiving]
     if read_all:
-        receivers = [r if r.host in summaries else _read_fully(
-            placement, r, host) for r, host in zip(receivers, receiving)]
+        receivers = _read_all(placement, receivers, receiving, summaries)
     groups, group_of = topology.read_groups(compute, moving, receivers)
     read = _Read(
         offers=offers, group_of=group_of,
@@ -145,6 +140,12 @@ def model_inputs(compute, placement, moving, receiving, only_hosts=None,
             'pinned to the zone it is in.') % topology.PINNED_AZ_MICROVERSION)
     needs = [vm_needs(p, demands[p.server.id], read) for p in moving]
     return needs, receivers, groups, read, summaries
+
+
+def _read_all(placement, receivers, receiving, summaries):
+    """Every receiver with its numbers, the unsummarised read one by one."""
+    return [r if r.host in summaries else _read_fully(placement, r, host)
+            for r, host in zip(receivers, receiving)]
 
 
 def _read_fully(placement, receiver, host):

@@ -54,6 +54,17 @@ ANTI_AFFINITY = 'anti-affinity'
 # Groups whose members should not be down together (a roll's budget).
 ANTI_AFFINITY_POLICIES = frozenset((ANTI_AFFINITY, 'soft-anti-affinity'))
 
+
+def spread_groups(group_ids, groups):
+    """Those of ``group_ids`` that are anti-affinity groups, hard or soft.
+
+    :param groups: {group ID: :class:`Group`}.
+    """
+    return frozenset(gid for gid in group_ids
+                     if getattr(groups.get(gid), 'policy', None) in
+                     ANTI_AFFINITY_POLICIES)
+
+
 # How many hosts a refusal names before it says "and N more".
 HOSTS_NAMED = 3
 

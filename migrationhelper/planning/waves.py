@@ -54,9 +54,8 @@ class RollHost:
 class Wave:
     number: int                 # from 1
     hosts: tuple                # host names, in the roll's order
-    # {VM key: host the model gives it}, and {VM key: host it leaves}.
+    # {VM key: host the model gives it}.
     destinations: dict = dataclasses.field(default_factory=dict)
-    sources: dict = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -130,7 +129,7 @@ def simulate(hosts, receivers, groups, max_unavailable=1, maintained=(),
         needs = [dataclasses.replace(n, source=name, offered=None)
                  for name in wave for n in on_host[name]]
         placements = sim.place(needs, prefer=maintained)
-        destinations, sources = {}, {}
+        destinations = {}
         for need in needs:
             placement = placements[need.key]
             if placement.host is None:
@@ -139,7 +138,6 @@ def simulate(hosts, receivers, groups, max_unavailable=1, maintained=(),
                 return sequence
             sim.release(need.source, need)
             destinations[need.key] = placement.host
-            sources[need.key] = need.source
             if placement.host in on_host and placement.host in pending:
                 on_host[placement.host].append(need)
             moved.add(need.key)
@@ -155,10 +153,8 @@ def simulate(hosts, receivers, groups, max_unavailable=1, maintained=(),
             for name in wave:
                 on_host[name] = []
         sequence.moves += len(needs)
-        sequence.waves.append(Wave(number, tuple(wave), destinations,
-                                   sources))
+        sequence.waves.append(Wave(number, tuple(wave), destinations))
         maintained |= set(wave) & set(sim.receivers)
-    sim.closed = set()
     sequence.vms_moved = len(moved)
     return sequence
 
@@ -179,6 +175,6 @@ def _next_wave(pending, size, on_host, going_down, groups):
 
 def _down_groups(needs, going_down, groups):
     """Anti-affinity groups of the VMs among ``needs`` that go down."""
-    return {gid for n in needs if n.key in going_down for gid in n.groups
-            if getattr(groups.get(gid), 'policy', None)
-            in model.ANTI_AFFINITY_POLICIES}
+    return model.spread_groups(
+        [gid for n in needs if n.key in going_down for gid in n.groups],
+        groups)

@@ -130,8 +130,7 @@ def check_lease(lease):
     """Refuse while another run holds the roll's lease."""
     holder, until = lease.current()
     if holder and holder != lease.holder and until > roll_record.now():
-        refuse_held(lease.name[len(roll_record.AGGREGATE_PREFIX):-len(
-            roll_record.LEASE_SUFFIX)], holder, until)
+        refuse_held(lease.roll, holder, until)
 
 
 def plan_roll(compute, placement, request, record, warn):
@@ -222,7 +221,6 @@ def roll(compute, placement, request, report=None, warn=None, say=None):
         result.until_passed = True
         result.closing = closing_lines(request, result)
         return result
-    runner = None
     try:
         try:
             lease.take()
@@ -230,9 +228,8 @@ def roll(compute, placement, request, report=None, warn=None, say=None):
             refuse_held(request.name, held.holder, held.until)
         record = _open_record(compute, request)
         runner = roll_wave.WaveRunner(compute, placement, request, report,
-                                      warn, say, record, lease, result.moves)
-        runner.waves = len(sequence.waves)
-        runner.maintained = len(done & {h.host for h in request.hosts})
+                                      warn, say, record, lease, result.moves,
+                                      len(sequence.waves))
         _run_waves(runner, by_wave, steps, result)
         if all(r.result == MAINTAINED for r in rows):
             record.write(**{roll_record.STATE: roll_record.FINISHED})
@@ -251,6 +248,8 @@ def roll(compute, placement, request, report=None, warn=None, say=None):
 
 
 def _open_record(compute, request):
+    # Read again (or made) once the lease is held: no other run writes it
+    # from now on.
     record = roll_record.Record.find_or_create(compute, request.name)
     if record.state == roll_record.FINISHED:
         record.start_over()

@@ -100,16 +100,15 @@ class WaveRunner:
     """Runs waves of one roll: each step of each host, recorded."""
 
     def __init__(self, compute, placement, request, report, warn, say,
-                 record, lease, moves):
+                 record, lease, moves, waves):
         self.compute, self.placement = compute, placement
         self.request = request
         self.report, self.warn, self.say = report, warn, say
         self.record, self.lease = record, lease
         self.moves = moves          # every VM row of the run, appended to
+        self.waves = waves          # how many this run has
         self.renewed = time.monotonic()
         self.failures = 0
-        self.waves = 0
-        self.maintained = 0
         # Nova's time of each host's last heartbeat when its --exec ended.
         self.beat_at_exec_end = {}
 
@@ -119,11 +118,13 @@ class WaveRunner:
         """The status line's title: wave k of n, its phase, hosts done."""
         if self.report is None:
             return
+        selected = {h.host for h in self.request.hosts}
         self.report.title = _(
             'wave %(wave)d of %(waves)d %(phase)s, %(done)d of %(total)d '
             'hosts maintained') % {
             'wave': wave, 'waves': self.waves, 'phase': phase,
-            'done': self.maintained, 'total': len(self.request.hosts)}
+            'done': len(self.record.done & selected),
+            'total': len(selected)}
         self.report.redraw()
 
     def renew(self):
@@ -144,6 +145,8 @@ class WaveRunner:
 
     def hosts_now(self, names):
         """{name: ComputeHost} of ``names``, as Nova lists them now."""
+        if not names:
+            return {}
         return {h.host: h for h in listings.list_compute_hosts(self.compute)
                 if h.host in names}
 
@@ -367,7 +370,6 @@ class WaveRunner:
         self.record.set_step(row.host, None)
         steps.pop(row.host, None)
         row.result = MAINTAINED
-        self.maintained += 1
         self.say(_('%s maintained and reopened') % row.host)
 
     def _restore(self, row, host, steps):
