@@ -110,6 +110,19 @@ def list_compute_hosts(compute, placement=None, warn=None):
     return result
 
 
+def aggregate_hosts(compute, name):
+    """The hosts of the host aggregate named ``name``, or None."""
+    aggregate = compute.find_aggregate(name, ignore_missing=True)
+    return None if aggregate is None else list(aggregate.hosts or ())
+
+
+def zone_compute_hosts(compute):
+    """{availability zone: its nova-compute hosts}, every zone."""
+    return {zone.name: [host for host, services in (zone.hosts or {}).items()
+                        if 'nova-compute' in services]
+            for zone in compute.availability_zones(details=True)}
+
+
 def _nodes_one_by_one(compute, placement):
     """The hypervisors of placement's root providers Nova can read.
 

@@ -312,13 +312,11 @@ class MoveCommand(command.Lister):
             self.warn(text)
         return progress.Progress(self.app.stderr)
 
-    def results(self, rows, stop=None, progress=None):
-        """The table to print; the exit status is kept for run().
+    def end_progress(self, rows, stop=None, progress=None):
+        """Clear the status line before the table.
 
-        :param stop: the engine.Stop of a run that stopped early, or None.
-        :param progress: its status line is cleared first; after a stop it
-            says what goes on in Nova, so that the table starts on a clean
-            screen.
+        After a stop, say what goes on in Nova (``rows``' moves in flight)
+        and why the run stopped.
         """
         if progress is not None:
             if stop is not None:
@@ -328,6 +326,14 @@ class MoveCommand(command.Lister):
         if stop is not None and stop.error is not None:
             self.app.stderr.write(
                 credentials.expired_message(stop.error) + '\n')
+
+    def results(self, rows, stop=None, progress=None):
+        """The table to print; the exit status is kept for run().
+
+        :param stop: the engine.Stop of a run that stopped early, or None.
+        :param progress: see end_progress().
+        """
+        self.end_progress(rows, stop, progress)
         self._exit_code = exit_code(rows, stop)
         return table_view(self._parsed_args, RESULT_COLUMNS,
                           result_rows(rows), RESULT_TABLE_COLUMNS)

@@ -17,12 +17,8 @@ import os
 import re
 
 from osc_lib.cli import format_columns
-from osc_lib import exceptions
 
-from migrationhelper.cloud import credentials
-from migrationhelper.cloud import hosts
 from migrationhelper.i18n import _
-from migrationhelper.moving import engine
 from migrationhelper.v1 import clients
 from migrationhelper.v1 import common
 from migrationhelper.workflows import host_commands
@@ -159,7 +155,9 @@ class RollHosts(common.MoveCommand):
         compute = clients.compute(self.app)
         compute_hosts, _target = common.compute_hosts_and_target(
             self.app, compute, None)
-        selected = select_hosts(compute, compute_hosts, parsed_args)
+        selected = roll.select_hosts(
+            compute, compute_hosts, parsed_args.hosts, parsed_args.aggregate,
+            parsed_args.zone, parsed_args.exclude)
         log_dir = parsed_args.log_dir or os.path.join(
             os.path.expanduser('~'), '.local', 'state', 'migrationhelper')
         request = roll.Request(
@@ -185,16 +183,7 @@ class RollHosts(common.MoveCommand):
             compute, clients.placement(self.app), request, reporter,
             warn=self.warn,
             say=reporter.note if reporter is not None else None)
-        if reporter is not None:
-            reporter.title = ''
-            if result.stop is not None:
-                # What goes on in Nova, as a drain says after Ctrl-C.
-                reporter.interrupted(result.moves)
-            else:
-                reporter.close()
-        if result.stop is not None and result.stop.error is not None:
-            self.app.stderr.write(
-                credentials.expired_message(result.stop.error) + '\n')
+        self.end_progress(result.moves, result.stop, reporter)
         self._exit_code = exit_code(result)
         self.closing = result.closing
         if result.sequence is not None and parsed_args.dry_run:
@@ -226,45 +215,13 @@ def _row(row, result):
 
 
 def exit_code(result):
+    """A stop's status as any moving command's; else 3 while hosts are left."""
     if result.stop is not None:
-        if result.stop.kind == engine.CREDENTIALS_REFUSED:
-            return common.EXIT_CREDENTIALS_REFUSED
-        return common.EXIT_INTERRUPTED
+        return common.exit_code(result.moves, result.stop)
     if all(r.result in (roll.MAINTAINED, roll.PLANNED)
            for r in result.hosts):
         return common.EXIT_DONE
     return common.EXIT_VMS_LEFT
-
-
-def select_hosts(compute, compute_hosts, parsed_args):
-    """The union of the named hosts, aggregates and zones, less --exclude.
-
-    :raises CommandError: an unknown name of any kind; nothing changed.
-    """
-    names = list(parsed_args.hosts)
-    for name in parsed_args.aggregate:
-        aggregate = compute.find_aggregate(name, ignore_missing=True)
-        if aggregate is None:
-            raise exceptions.CommandError(
-                _('No host aggregate is named %s.') % name)
-        names.extend(aggregate.hosts or ())
-    if parsed_args.zone:
-        zones = {z.name: z for z in compute.availability_zones(details=True)}
-        for name in parsed_args.zone:
-            if name not in zones:
-                raise exceptions.CommandError(
-                    _('No availability zone is named %s.') % name)
-            names.extend(host for host, services in
-                         (zones[name].hosts or {}).items()
-                         if 'nova-compute' in services)
-    if not names:
-        raise exceptions.CommandError(_(
-            'Name the hosts to maintain: hosts, --aggregate or --zone.'))
-    selected = hosts.resolve_all(list(dict.fromkeys(names)), compute_hosts)
-    excluded = {h.host for h in hosts.resolve_all(parsed_args.exclude,
-                                                  compute_hosts)}
-    unique = {h.host: h for h in selected if h.host not in excluded}
-    return list(unique.values())
 
 
 def settings_text(parsed_args, selected):

@@ -35,6 +35,8 @@ import datetime
 
 from osc_lib import exceptions
 
+from migrationhelper.cloud import hosts
+from migrationhelper.cloud import listings
 from migrationhelper.cloud import roll_record
 from migrationhelper import errors
 from migrationhelper.i18n import _
@@ -92,6 +94,35 @@ class Result:
     ended_early: str | None = None
     closing: list = dataclasses.field(default_factory=list)
     sequence: waves.Sequence | None = None
+
+
+def select_hosts(compute, compute_hosts, names, aggregates=(), zones=(),
+                 excluded=()):
+    """The union of hosts named, aggregates' and zones', less ``excluded``.
+
+    :raises CommandError: an unknown name of any kind; nothing changed.
+    """
+    names = list(names)
+    for name in aggregates:
+        members = listings.aggregate_hosts(compute, name)
+        if members is None:
+            raise exceptions.CommandError(
+                _('No host aggregate is named %s.') % name)
+        names.extend(members)
+    if zones:
+        by_zone = listings.zone_compute_hosts(compute)
+        for name in zones:
+            if name not in by_zone:
+                raise exceptions.CommandError(
+                    _('No availability zone is named %s.') % name)
+            names.extend(by_zone[name])
+    if not names:
+        raise exceptions.CommandError(_(
+            'Name the hosts to maintain: hosts, --aggregate or --zone.'))
+    left_out = {h.host for h in hosts.resolve_all(excluded, compute_hosts)}
+    selected = hosts.resolve_all(list(dict.fromkeys(names)), compute_hosts)
+    return list({h.host: h for h in selected
+                 if h.host not in left_out}.values())
 
 
 def check_selection(request):

@@ -1006,6 +1006,16 @@ class NovaCloudTestCase(test.TestCase,
     def nova_server(self, server_id):
         return self.admin_api.get_server(server_id)
 
+    def host_of(self, server):
+        return self.nova_server(server['id'])['OS-EXT-SRV-ATTR:host']
+
+    def service(self, host):
+        return self.admin_api.get_services(
+            host=host, binary='nova-compute')[0]
+
+    def migrations(self):
+        return self.admin_api.api_get('/os-migrations').body['migrations']
+
     def nova_servers_on(self, host):
         return self.admin_api.get_servers(
             search_opts={'host': host, 'all_tenants': True})

@@ -49,22 +49,12 @@ class DrainTestCase(MovingTestCase):
     def drain(self, *args, expect=0):
         return self.moving_rows('host', 'drain', *args, expect=expect)
 
-    def service(self, host):
-        return self.admin_api.get_services(
-            host=host, binary='nova-compute')[0]
-
-    def migrations(self):
-        return self.admin_api.api_get('/os-migrations').body['migrations']
-
 
 class RestoreTestCase(DrainTestCase):
 
     def restore(self, *args, expect=0):
         return self.moving_rows('host', 'undrain', '--restore', HOST, *args,
                                 expect=expect)
-
-    def host_of(self, server):
-        return self.nova_server(server['id'])['OS-EXT-SRV-ATTR:host']
 
     def moves_to(self, host):
         return [m for m in self.migrations() if m['dest_compute'] == host]

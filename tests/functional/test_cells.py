@@ -69,9 +69,6 @@ class CellsTestCase(cases.DrainTestCase):
             search_opts={'all_tenants': True})}
         self.assertEqual('UNKNOWN', listed[server_in_it['id']]['status'])
 
-    def host_of(self, server):
-        return self.nova_server(server['id'])['OS-EXT-SRV-ATTR:host']
-
 
 class TestOneCellDown(CellsTestCase):
 

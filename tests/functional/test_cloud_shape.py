@@ -33,9 +33,6 @@ class ShapedCloudTestCase(cases.DrainTestCase):
         self.create_zone('az-a', (HOST, OTHER))
         self.create_zone('az-b', (THIRD,))
 
-    def host_of(self, server):
-        return self.nova_server(server['id'])['OS-EXT-SRV-ATTR:host']
-
     def assertRefusedChangingNothing(self, result, servers):
         self.assertEqual(1, result.exit_code, result)
         self.assertIn('nothing was changed', result.stderr)

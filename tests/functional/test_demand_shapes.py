@@ -41,13 +41,7 @@ AUDIT_DELETE = 'audit --delete'
 HEALTHY = ('vm', 'move-from', 'move-to', 'evacuated')
 
 
-class ShapesTestCase(cases.PlacementTestCase):
-
-    def host_of(self, server):
-        return self.nova_server(server['id'])['OS-EXT-SRV-ATTR:host']
-
-
-class TestNestedDevice(ShapesTestCase):
+class TestNestedDevice(cases.PlacementTestCase):
     """HOST and OTHER each have an FPGA on a child provider; THIRD none."""
 
     def add_device(self, host):
@@ -130,7 +124,7 @@ class TestNestedDevice(ShapesTestCase):
         self.assertEqual({}, self.allocations(HOST))
 
 
-class TestVolumeImageTraits(ShapesTestCase):
+class TestVolumeImageTraits(cases.PlacementTestCase):
     """The cloud serves the CinderFixture's volumes over HTTP too."""
 
     def setUp(self):
@@ -209,7 +203,7 @@ class TestVolumeImageTraits(ShapesTestCase):
         self.assertNothingChanged(before)
 
 
-class TestHeldInPlacement(ShapesTestCase):
+class TestHeldInPlacement(cases.PlacementTestCase):
 
     def stuck_migration(self, server, minutes=10):
         """A cold migration Nova left ``pre-migrating`` minutes ago.

@@ -91,13 +91,6 @@ class RollHelpers:
         with open(self.journal) as f:
             return f.read().splitlines()
 
-    def service(self, host):
-        return self.admin_api.get_services(
-            host=host, binary='nova-compute')[0]
-
-    def migrations(self):
-        return self.admin_api.api_get('/os-migrations').body['migrations']
-
     def moves_per_server(self):
         counts = {}
         for m in self.migrations():
@@ -110,9 +103,6 @@ class RollHelpers:
             if aggregate['name'] == RECORD:
                 return aggregate
         return None
-
-    def host_of(self, server):
-        return self.nova_server(server['id'])['OS-EXT-SRV-ATTR:host']
 
 
 class TestRollProcess(RollHelpers, base.ProcessTestCase):

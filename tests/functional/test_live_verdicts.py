@@ -57,9 +57,6 @@ class VerdictTestCase(cases.DrainTestCase):
         self.assertEqual(0, result.exit_code, result)
         return {row['Name']: row for row in result.json()}
 
-    def host_of(self, server):
-        return self.nova_server(server['id'])['OS-EXT-SRV-ATTR:host']
-
     def allocated(self, server):
         """{resource class: amount} placement holds for the VM."""
         allocations = self.placement.get(
